@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::Date;
 
 /// Administrative sex as recorded (HL7 / FHIR `gender`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
     /// 男性
@@ -19,6 +21,7 @@ pub enum Sex {
     /// 女性
     Female,
     /// 不明 or not stated.
+    #[default]
     Unknown,
 }
 
@@ -99,12 +102,6 @@ pub struct IdentityAttributes {
     pub insurances: Vec<Insurance>,
     /// Date of death, when the source states one (also an event; kept here for linkage).
     pub deceased_on: Option<Date>,
-}
-
-impl Default for Sex {
-    fn default() -> Sex {
-        Sex::Unknown
-    }
 }
 
 macro_rules! redacted_debug {

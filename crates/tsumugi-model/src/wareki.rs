@@ -87,9 +87,9 @@ impl Era {
     }
 
     fn from_name(s: &str) -> Option<Era> {
-        Era::ALL.into_iter().find(|e| {
-            s == e.kanji() || s.eq_ignore_ascii_case(&e.letter().to_string())
-        })
+        Era::ALL
+            .into_iter()
+            .find(|e| s == e.kanji() || s.eq_ignore_ascii_case(&e.letter().to_string()))
     }
 
     fn from_digit(d: u32) -> Option<Era> {

@@ -1,1 +1,42 @@
-//! placeholder
+//! Storage for tsumugi: one crate that knows every storage encoding.
+//!
+//! - [`Database`]: an SQL pool over SQLite (the embedded default) or PostgreSQL (production),
+//!   chosen by URL at run time through sqlx's `Any` driver, with per-backend migrations. The
+//!   registry's schema lives here ([`REGISTRY_SQLITE`], [`REGISTRY_POSTGRES`]); the identity vault
+//!   brings its own migrations but uses the same type.
+//! - [`ResearchStore`]: the research zone's Parquet files, every one written with Parquet modular
+//!   encryption (footer and all columns, AES-GCM) under the research key. Rows are keyed by opaque
+//!   integers only — record keys at ingest, person keys after linkage — and never by identifiers.
+//! - [`KeyProvider`]: where keys come from. [`FileKeyProvider`] keeps them in the data
+//!   directory's `keys/` folder with mode 0600; production plugs an external key manager in behind
+//!   the same trait.
+//!
+//! ```no_run
+//! # async fn f() -> tsumugi_store::Result<()> {
+//! use tsumugi_store::{Database, REGISTRY_SQLITE, REGISTRY_POSTGRES};
+//! let db = Database::connect("sqlite:///tmp/registry.db").await?;
+//! db.migrate(&REGISTRY_SQLITE, &REGISTRY_POSTGRES).await?;
+//! # Ok(()) }
+//! ```
+
+mod atomic;
+mod db;
+mod error;
+mod keys;
+mod research;
+
+pub use crate::atomic::write_atomically;
+pub use crate::db::{Backend, Database};
+pub use crate::error::{Error, Result};
+pub use crate::keys::{FileKeyProvider, KeyName, KeyProvider, SecretKey};
+pub use crate::research::{EventFileWriter, EventRow, PersonRow, ResearchStore};
+
+/// Registry migrations for SQLite.
+pub static REGISTRY_SQLITE: sqlx::migrate::Migrator =
+    sqlx::migrate!("./migrations/registry/sqlite");
+/// Registry migrations for PostgreSQL.
+pub static REGISTRY_POSTGRES: sqlx::migrate::Migrator =
+    sqlx::migrate!("./migrations/registry/postgres");
+
+/// Re-exported so that crates using [`Database`] need not name sqlx's version themselves.
+pub use sqlx;

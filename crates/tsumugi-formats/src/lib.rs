@@ -1,1 +1,21 @@
-//! placeholder
+//! Readers and writers for the health-data formats tsumugi ingests.
+//!
+//! Each format lives in its own public namespace (`fhir` …) with private modules behind a
+//! curated `pub use` block. Readers stream: they yield one [`RecordOutcome`] per record, so a
+//! bad record is reported (with file, record number, line and field, never the value) and the
+//! next one is read.
+//!
+//! ```
+//! use tsumugi_formats::fhir::{BundleContext, write_bundle};
+//! use tsumugi_model::{IdentityAttributes, ProviderId, SourceRecord};
+//!
+//! let record = SourceRecord { identity: IdentityAttributes::default(), events: vec![] };
+//! let provider = ProviderId("1318814790".into());
+//! let bundle = write_bundle(&record, &BundleContext { provider: &provider, bundle_id: "b1" });
+//! assert_eq!(bundle["type"], "collection");
+//! ```
+
+pub mod fhir;
+mod outcome;
+
+pub use crate::outcome::RecordOutcome;

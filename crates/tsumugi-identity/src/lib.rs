@@ -1,1 +1,41 @@
-//! placeholder
+//! The identity zone: the only crate that holds plaintext identifiers.
+//!
+//! - [`Vault`]: source records' identifiers, sealed field by field with AES-256-GCM under an
+//!   envelope data key, plus keyed blind indexes (HMAC-SHA-256) for matching without decrypting.
+//!   It stores notices ([`NoticeEntry`]) and decides [`Eligibility`] (notice present and older
+//!   than the provider's waiting period).
+//! - Linkage (名寄せ): [`Vault::link`] joins records that share a normalized match key under any
+//!   rule of [`RULE_VERSION`] and keeps person keys stable across runs. Normalization folds
+//!   Japanese variation (variant kanji, kana scripts, spacing) — see `normalize`.
+//! - Opt-outs: [`Vault::register_stop_request`] finds the person a [`StopRequest`] names, keeps
+//!   the evidence, and makes sure their later records are refused at ingest.
+//!
+//! Nothing here ever returns an identifier: callers get record keys, person keys, counts and
+//! [`PersonRow`](tsumugi_store::PersonRow) profiles (sex, birth month, municipality).
+//!
+//! ```no_run
+//! # async fn f(db: tsumugi_store::Database, keys: &dyn tsumugi_store::KeyProvider) -> tsumugi_identity::Result<()> {
+//! use rand::SeedableRng;
+//! let mut rng = rand::rngs::StdRng::from_os_rng();
+//! let at = chrono::DateTime::UNIX_EPOCH;
+//! let vault = tsumugi_identity::Vault::open(db, keys, at, &mut rng).await?;
+//! let summary = vault.link(at, &mut rng).await?;
+//! assert!(summary.n_persons <= summary.n_records);
+//! # Ok(()) }
+//! ```
+
+mod crypto;
+mod error;
+mod link;
+pub mod normalize;
+mod optout;
+mod profile;
+mod rules;
+mod sealed;
+mod vault;
+
+pub use crate::error::{Error, Result};
+pub use crate::link::LinkSummary;
+pub use crate::optout::{Channel, Requester, StopOutcome, StopRequest, StopStatus};
+pub use crate::rules::RULE_VERSION;
+pub use crate::vault::{Admission, Eligibility, NoticeEntry, Vault};

@@ -102,3 +102,37 @@ impl Database {
         self.pool.close().await;
     }
 }
+
+/// `($1, $2), ($3, $4), …` for a multi-row `INSERT … VALUES` of `n_rows` rows of `n_cols`
+/// columns, in the `$n` style both backends accept (sqlx's `QueryBuilder` writes `?` for the
+/// `Any` driver, which PostgreSQL rejects).
+pub fn values_placeholders(n_rows: usize, n_cols: usize) -> String {
+    let mut out = String::with_capacity(n_rows * n_cols * 5);
+    for r in 0..n_rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..n_cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * n_cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_rows_then_columns() {
+        assert_eq!(
+            super::values_placeholders(2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(super::values_placeholders(0, 3), "");
+    }
+}

@@ -26,7 +26,7 @@ mod keys;
 mod research;
 
 pub use crate::atomic::write_atomically;
-pub use crate::db::{Backend, Database};
+pub use crate::db::{Backend, Database, values_placeholders};
 pub use crate::error::{Error, Result};
 pub use crate::keys::{FileKeyProvider, KeyName, KeyProvider, SecretKey};
 pub use crate::research::{EventFileWriter, EventRow, PersonRow, ResearchStore};

@@ -1,0 +1,178 @@
+//! Deterministic record linkage: union of match-key rules, stable person keys.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sqlx::Row;
+use tsumugi_store::values_placeholders;
+
+use crate::rules::LINK_RULES;
+use crate::{Error, Result, Vault};
+
+/// What a linkage run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkSummary {
+    /// Records considered.
+    pub n_records: u64,
+    /// Distinct persons after the run.
+    pub n_persons: u64,
+    /// Persons created by this run.
+    pub n_new_persons: u64,
+    /// Records whose person key changed or was first set.
+    pub n_relinked: u64,
+    /// Merges of previously distinct persons: (kept key, absorbed key).
+    pub merges: Vec<(i64, i64)>,
+}
+
+/// Union–find over dense indices, with path halving.
+struct DisjointSets {
+    parent: Vec<usize>,
+}
+
+impl DisjointSets {
+    fn new(n: usize) -> DisjointSets {
+        DisjointSets {
+            parent: (0..n).collect(),
+        }
+    }
+
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.parent[x] != x {
+            self.parent[x] = self.parent[self.parent[x]];
+            x = self.parent[x];
+        }
+        x
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.parent[hi] = lo;
+        }
+    }
+}
+
+impl Vault {
+    /// Links every record to a person: records sharing a key under any link rule are one
+    /// person (connected components). Person keys are stable: a cluster keeps the key its
+    /// records already had; when clusters merge, the smallest existing key is kept and the merge
+    /// is reported; only clusters with no key get a new random one.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn link(&self, at: DateTime<Utc>, rng: &mut dyn RngCore) -> Result<LinkSummary> {
+        let records =
+            sqlx::query("SELECT record_key, person_key FROM source_records ORDER BY record_key")
+                .fetch_all(self.db.pool())
+                .await
+                .map_err(Error::vault("read records"))?;
+        let keys: Vec<i64> = records.iter().map(|r| r.get(0)).collect();
+        let current: Vec<Option<i64>> = records.iter().map(|r| r.get(1)).collect();
+        let index: BTreeMap<i64, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+        let mut sets = DisjointSets::new(keys.len());
+        let edges =
+            sqlx::query("SELECT rule, digest, record_key FROM link_keys ORDER BY rule, digest")
+                .fetch_all(self.db.pool())
+                .await
+                .map_err(Error::vault("read match keys"))?;
+        let mut prev: Option<(String, Vec<u8>, usize)> = None;
+        for row in edges {
+            let rule: String = row.get(0);
+            if !LINK_RULES.contains(&rule.as_str()) {
+                continue;
+            }
+            let digest: Vec<u8> = row.get(1);
+            let Some(&i) = index.get(&row.get::<i64, _>(2)) else {
+                continue;
+            };
+            match &prev {
+                Some((r, d, first)) if *r == rule && *d == digest => sets.union(*first, i),
+                _ => prev = Some((rule, digest, i)),
+            }
+        }
+        let mut clusters: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for i in 0..keys.len() {
+            clusters.entry(sets.find(i)).or_default().push(i);
+        }
+        let mut summary = LinkSummary {
+            n_records: keys.len() as u64,
+            n_persons: clusters.len() as u64,
+            ..LinkSummary::default()
+        };
+        let mut updates: Vec<(i64, i64)> = Vec::new();
+        let mut new_persons: Vec<i64> = Vec::new();
+        let mut absorbed: BTreeSet<i64> = BTreeSet::new();
+        for members in clusters.values() {
+            let existing: BTreeSet<i64> = members.iter().filter_map(|&i| current[i]).collect();
+            let person = match existing.first() {
+                Some(&k) => k,
+                None => {
+                    let k = (rng.next_u64() >> 1) as i64;
+                    new_persons.push(k);
+                    k
+                }
+            };
+            for &other in existing.iter().skip(1) {
+                summary.merges.push((person, other));
+                absorbed.insert(other);
+            }
+            for &i in members {
+                if current[i] != Some(person) {
+                    updates.push((keys[i], person));
+                }
+            }
+        }
+        summary.n_new_persons = new_persons.len() as u64;
+        summary.n_relinked = updates.len() as u64;
+        let mut tx = self
+            .db
+            .pool()
+            .begin()
+            .await
+            .map_err(Error::vault("begin"))?;
+        for chunk in new_persons.chunks(500) {
+            let sql = format!(
+                "INSERT INTO persons (person_key, created_at) VALUES {}",
+                values_placeholders(chunk.len(), 2)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for k in chunk {
+                q = q.bind(*k).bind(at.to_rfc3339());
+            }
+            q.execute(&mut *tx)
+                .await
+                .map_err(Error::vault("store persons"))?;
+        }
+        for (record_key, person_key) in &updates {
+            sqlx::query("UPDATE source_records SET person_key = $1 WHERE record_key = $2")
+                .bind(*person_key)
+                .bind(*record_key)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::vault("link record"))?;
+        }
+        for k in &absorbed {
+            sqlx::query("UPDATE stop_requests SET person_key = $1 WHERE person_key = $2")
+                .bind(
+                    summary
+                        .merges
+                        .iter()
+                        .find(|(_, a)| a == k)
+                        .map_or(*k, |(kept, _)| *kept),
+                )
+                .bind(*k)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::vault("carry stop requests across merge"))?;
+            sqlx::query("DELETE FROM persons WHERE person_key = $1")
+                .bind(*k)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::vault("retire merged person"))?;
+        }
+        tx.commit().await.map_err(Error::vault("commit links"))?;
+        Ok(summary)
+    }
+}

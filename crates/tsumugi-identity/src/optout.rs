@@ -1,0 +1,437 @@
+//! Stop requests (提供停止請求): registering them, finding their person, keeping the evidence.
+//!
+//! A request is matched against the vault with the link rules plus looser opt-out rules
+//! (kana name and birth date without sex), because a miss is a legal failure. Exactly one
+//! candidate person → the request is enforced; several → it waits for a person to decide;
+//! none → it stays open and is matched again after every ingest. Enforcement copies the
+//! person's blind-index digests into `optout_keys`, so records of that person are refused at
+//! ingest from then on, even after their identifiable data has been purged.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde::Serialize;
+use sqlx::Row;
+use tsumugi_model::{Date, IdentityAttributes, ProviderId};
+
+use crate::rules::{self, LINK_RULES, RULE_VERSION};
+use crate::sealed::RequestIdentityJ;
+use crate::{Error, Result, Vault};
+
+/// Rules a stop request may match by.
+const OPTOUT_RULES: &[&str] = &[
+    "kanji_dob_sex",
+    "kana_dob_sex",
+    "insurance_dob",
+    "given_dob_sex_muni",
+    "name_year_sex_muni",
+    "kana_dob",
+];
+
+/// Through whom a request arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// Through the data provider (names its own patient id).
+    Provider,
+    /// Through the processor's consultation centre (相談センター), with identifying details.
+    Centre,
+}
+
+impl Channel {
+    /// `provider` or `centre`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Provider => "provider",
+            Channel::Centre => "centre",
+        }
+    }
+}
+
+/// Who asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requester {
+    /// The person.
+    Person,
+    /// A guardian (minors under 16, persons who cannot judge).
+    Guardian,
+    /// Bereaved family (遺族).
+    Bereaved,
+}
+
+impl Requester {
+    /// `person`, `guardian` or `bereaved`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Requester::Person => "person",
+            Requester::Guardian => "guardian",
+            Requester::Bereaved => "bereaved",
+        }
+    }
+}
+
+/// A stop request as received.
+#[derive(Debug, Clone)]
+pub struct StopRequest {
+    /// The receiving desk's own id for it.
+    pub request_id: String,
+    /// When it was received.
+    pub received_on: Date,
+    /// Through whom.
+    pub channel: Channel,
+    /// Who asked.
+    pub requester: Requester,
+    /// The provider it came through (provider channel).
+    pub provider_id: Option<ProviderId>,
+    /// Who it is about, as the request states it.
+    pub identity: IdentityAttributes,
+}
+
+/// Where a request stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopStatus {
+    /// Matched to one person; their data must go.
+    Enforced {
+        /// The person.
+        person_key: i64,
+    },
+    /// Matched several persons; a person must decide.
+    Review {
+        /// The candidates.
+        candidates: Vec<i64>,
+    },
+    /// No person matched yet; matched again after every ingest.
+    Unmatched,
+}
+
+impl StopStatus {
+    fn as_str(&self) -> &'static str {
+        match self {
+            StopStatus::Enforced { .. } => "enforced",
+            StopStatus::Review { .. } => "review",
+            StopStatus::Unmatched => "unmatched",
+        }
+    }
+}
+
+/// The result of registering or re-matching a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopOutcome {
+    /// The request.
+    pub request_id: String,
+    /// Its status now.
+    pub status: StopStatus,
+    /// The opt-out registry version that includes it.
+    pub registry_version: i64,
+}
+
+#[derive(Serialize)]
+struct Evidence<'a> {
+    rule_version: &'a str,
+    rules: BTreeSet<&'a str>,
+    n_records: usize,
+    candidates: &'a [i64],
+}
+
+impl Vault {
+    /// Registers a stop request and matches it. Registering the same request id again returns
+    /// its stored outcome.
+    ///
+    /// # Errors
+    /// [`Error::InvalidStopRequest`] when it carries too little to find anyone; vault errors.
+    pub async fn register_stop_request(
+        &self,
+        req: &StopRequest,
+        at: DateTime<Utc>,
+        rng: &mut dyn RngCore,
+    ) -> Result<StopOutcome> {
+        if let Some(existing) = self.stored_outcome(&req.request_id).await? {
+            return Ok(existing);
+        }
+        let has_patient = req.provider_id.is_some() && req.identity.patient_id.is_some();
+        let has_person = !req.identity.names.is_empty() && req.identity.birth_date.is_some();
+        if !has_patient && !has_person {
+            return Err(Error::InvalidStopRequest {
+                request_id: req.request_id.clone(),
+                reason: "needs a provider and patient id, or a name and a birth date",
+            });
+        }
+        let version: i64 =
+            sqlx::query("SELECT COALESCE(MAX(registry_version), 0) FROM stop_requests")
+                .fetch_one(self.db.pool())
+                .await
+                .map_err(Error::vault("read registry version"))?
+                .get(0);
+        let identity = self.cipher.seal(
+            "stop_requests.identity",
+            &serde_json::to_vec(&RequestIdentityJ::from_attributes(&req.identity))
+                .map_err(|_| Error::Internal("request identity not serializable"))?,
+            rng,
+        )?;
+        let patient_ref = match (&req.provider_id, &req.identity.patient_id) {
+            (Some(p), Some(id)) => Some(self.patient_ref(p, id)),
+            _ => None,
+        };
+        sqlx::query(
+            "INSERT INTO stop_requests (request_id, received_on, channel, requester, provider_id, \
+             patient_ref, identity, status, person_key, rule_version, evidence, registry_version, decided_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'unmatched', NULL, $8, '{}', $9, NULL)",
+        )
+        .bind(req.request_id.clone())
+        .bind(req.received_on.to_string())
+        .bind(req.channel.as_str())
+        .bind(req.requester.as_str())
+        .bind(req.provider_id.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(patient_ref)
+        .bind(identity)
+        .bind(RULE_VERSION)
+        .bind(version + 1)
+        .execute(self.db.pool())
+        .await
+        .map_err(Error::vault("store stop request"))?;
+        // The request's own keys block future records even before any match.
+        self.block_digests(&req.request_id, &self.request_digests(req))
+            .await?;
+        self.rematch(&req.request_id, at).await
+    }
+
+    /// Matches every request not yet decided again (after new records were linked). Returns the
+    /// outcomes of requests whose status is enforced, so the caller can purge those persons.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn rematch_open_requests(&self, at: DateTime<Utc>) -> Result<Vec<StopOutcome>> {
+        let ids: Vec<String> =
+            sqlx::query("SELECT request_id FROM stop_requests ORDER BY registry_version")
+                .fetch_all(self.db.pool())
+                .await
+                .map_err(Error::vault("read stop requests"))?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+        let mut out = Vec::new();
+        for id in ids {
+            let outcome = self.rematch(&id, at).await?;
+            if matches!(outcome.status, StopStatus::Enforced { .. }) {
+                out.push(outcome);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The current opt-out registry version (the number of requests registered).
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn optout_version(&self) -> Result<i64> {
+        sqlx::query("SELECT COALESCE(MAX(registry_version), 0) FROM stop_requests")
+            .fetch_one(self.db.pool())
+            .await
+            .map(|r| r.get(0))
+            .map_err(Error::vault("read registry version"))
+    }
+
+    /// Requests by status (`enforced`, `review`, `unmatched`).
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn stop_request_counts(&self) -> Result<BTreeMap<String, i64>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) FROM stop_requests GROUP BY status")
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(Error::vault("count stop requests"))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn stored_outcome(&self, request_id: &str) -> Result<Option<StopOutcome>> {
+        let row = sqlx::query(
+            "SELECT status, person_key, evidence, registry_version FROM stop_requests WHERE request_id = $1",
+        )
+        .bind(request_id.to_owned())
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(Error::vault("read stop request"))?;
+        Ok(row.map(|row| {
+            let status: String = row.get(0);
+            let person_key: Option<i64> = row.get(1);
+            let evidence: String = row.get(2);
+            let status = match (status.as_str(), person_key) {
+                ("enforced", Some(person_key)) => StopStatus::Enforced { person_key },
+                ("review", _) => StopStatus::Review {
+                    candidates: serde_json::from_str::<serde_json::Value>(&evidence)
+                        .ok()
+                        .and_then(|v| serde_json::from_value(v["candidates"].clone()).ok())
+                        .unwrap_or_default(),
+                },
+                _ => StopStatus::Unmatched,
+            };
+            StopOutcome {
+                request_id: request_id.to_owned(),
+                status,
+                registry_version: row.get(3),
+            }
+        }))
+    }
+
+    /// The request's own digests: its patient reference and its match keys under opt-out rules.
+    fn request_digests(&self, req: &StopRequest) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        if let (Some(p), Some(id)) = (&req.provider_id, &req.identity.patient_id) {
+            out.push(("patient".to_owned(), self.patient_ref(p, id)));
+        }
+        for k in rules::match_keys(&req.identity) {
+            if OPTOUT_RULES.contains(&k.rule) {
+                out.push((k.rule.to_owned(), self.key_digest(&k)));
+            }
+        }
+        out
+    }
+
+    async fn block_digests(&self, request_id: &str, digests: &[(String, Vec<u8>)]) -> Result<()> {
+        for (rule, digest) in digests {
+            // Only link rules and patient refs block ingest; looser keys would refuse strangers.
+            if rule != "patient" && !LINK_RULES.contains(&rule.as_str()) {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO optout_keys (rule, digest, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(rule.clone())
+            .bind(digest.clone())
+            .bind(request_id.to_owned())
+            .execute(self.db.pool())
+            .await
+            .map_err(Error::vault("store opt-out key"))?;
+        }
+        Ok(())
+    }
+
+    /// Finds the request's candidate persons now and stores the new status and evidence.
+    async fn rematch(&self, request_id: &str, at: DateTime<Utc>) -> Result<StopOutcome> {
+        let row = sqlx::query(
+            "SELECT provider_id, patient_ref, identity, status, person_key FROM stop_requests WHERE request_id = $1",
+        )
+        .bind(request_id.to_owned())
+        .fetch_one(self.db.pool())
+        .await
+        .map_err(Error::vault("read stop request"))?;
+        let provider: Option<String> = row.get(0);
+        let patient_ref: Option<Vec<u8>> = row.get(1);
+        let identity: Vec<u8> = row.get(2);
+        let old_status: String = row.get(3);
+        let old_person: Option<i64> = row.get(4);
+        let ident: RequestIdentityJ = self.open_json("stop_requests.identity", &identity)?;
+        let attrs = crate::sealed::attributes(
+            ident.patient_id,
+            ident.names,
+            ident.birth_date,
+            ident.sex,
+            ident.addresses,
+            ident.insurances,
+            None,
+        );
+        let mut digests: Vec<(String, Vec<u8>)> = rules::match_keys(&attrs)
+            .into_iter()
+            .filter(|k| OPTOUT_RULES.contains(&k.rule))
+            .map(|k| (k.rule.to_owned(), self.key_digest(&k)))
+            .collect();
+        let mut hits: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+        let mut n_records = 0usize;
+        if let (Some(provider), Some(pref)) = (provider, patient_ref) {
+            let rows = sqlx::query(
+                "SELECT person_key FROM source_records WHERE provider_id = $1 AND patient_ref = $2 \
+                 AND person_key IS NOT NULL",
+            )
+            .bind(provider)
+            .bind(pref.clone())
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(Error::vault("match by patient"))?;
+            n_records += rows.len();
+            for r in rows {
+                hits.entry(r.get(0))
+                    .or_default()
+                    .insert("patient".to_owned());
+            }
+            digests.retain(|(rule, _)| rule != "patient");
+        }
+        for (rule, digest) in &digests {
+            let rows = sqlx::query(
+                "SELECT s.person_key FROM link_keys k JOIN source_records s ON s.record_key = k.record_key \
+                 WHERE k.rule = $1 AND k.digest = $2 AND s.person_key IS NOT NULL",
+            )
+            .bind(rule.clone())
+            .bind(digest.clone())
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(Error::vault("match by keys"))?;
+            n_records += rows.len();
+            for r in rows {
+                hits.entry(r.get(0)).or_default().insert(rule.clone());
+            }
+        }
+        let candidates: Vec<i64> = hits.keys().copied().collect();
+        let status = match candidates.as_slice() {
+            [] if old_status == "enforced" => StopStatus::Enforced {
+                person_key: old_person.unwrap_or_default(),
+            },
+            [] => StopStatus::Unmatched,
+            [one] => StopStatus::Enforced { person_key: *one },
+            many => StopStatus::Review {
+                candidates: many.to_vec(),
+            },
+        };
+        let rules_hit: BTreeSet<&str> = hits.values().flatten().map(String::as_str).collect();
+        let evidence = serde_json::to_string(&Evidence {
+            rule_version: RULE_VERSION,
+            rules: rules_hit,
+            n_records,
+            candidates: &candidates,
+        })
+        .map_err(|_| Error::Internal("evidence not serializable"))?;
+        let person_key = match &status {
+            StopStatus::Enforced { person_key } => Some(*person_key),
+            _ => None,
+        };
+        if !candidates.is_empty() || old_status != status.as_str() {
+            sqlx::query(
+                "UPDATE stop_requests SET status = $1, person_key = $2, evidence = $3, decided_at = $4 \
+                 WHERE request_id = $5",
+            )
+            .bind(status.as_str())
+            .bind(person_key)
+            .bind(evidence)
+            .bind(at.to_rfc3339())
+            .bind(request_id.to_owned())
+            .execute(self.db.pool())
+            .await
+            .map_err(Error::vault("store match"))?;
+        }
+        if let (StopStatus::Enforced { person_key }, false) = (&status, candidates.is_empty()) {
+            let rows = sqlx::query(
+                "SELECT k.rule, k.digest FROM link_keys k JOIN source_records s ON s.record_key = k.record_key \
+                 WHERE s.person_key = $1 \
+                 UNION SELECT 'patient', patient_ref FROM source_records WHERE person_key = $1 AND patient_ref IS NOT NULL",
+            )
+            .bind(*person_key)
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(Error::vault("read person keys"))?;
+            let digests: Vec<(String, Vec<u8>)> =
+                rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+            self.block_digests(request_id, &digests).await?;
+        }
+        let registry_version =
+            sqlx::query("SELECT registry_version FROM stop_requests WHERE request_id = $1")
+                .bind(request_id.to_owned())
+                .fetch_one(self.db.pool())
+                .await
+                .map_err(Error::vault("read registry version"))?
+                .get(0);
+        Ok(StopOutcome {
+            request_id: request_id.to_owned(),
+            status,
+            registry_version,
+        })
+    }
+}

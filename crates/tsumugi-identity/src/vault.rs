@@ -1,0 +1,438 @@
+//! The vault: opening it, storing source records, notices and eligibility.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sqlx::Row;
+use tsumugi_model::{Date, IdentityAttributes, ProviderId};
+use tsumugi_store::{Database, KeyName, KeyProvider, values_placeholders};
+use zeroize::Zeroizing;
+
+use crate::crypto::{BlindIndex, FieldCipher};
+use crate::rules::{self, MatchKey};
+use crate::{Error, Result, sealed};
+
+static VAULT_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/vault/sqlite");
+static VAULT_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/vault/postgres");
+
+/// Rows per multi-row INSERT (well under both engines' bound-parameter limits).
+const INSERT_CHUNK: usize = 500;
+
+/// The identity vault: encrypted identifiers of every source record, their links to persons,
+/// notices and stop requests. Only this crate can open it.
+pub struct Vault {
+    pub(crate) db: Database,
+    pub(crate) cipher: FieldCipher,
+    pub(crate) index: BlindIndex,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Vault { .. }")
+    }
+}
+
+/// What became of one record offered to [`Vault::insert_submission`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// Stored under this record key.
+    Stored(i64),
+    /// Not stored: it matches a stop request in force (the request id is the evidence).
+    OptedOut(String),
+}
+
+/// A notice-log entry as a provider sends it.
+pub struct NoticeEntry {
+    /// The provider's patient id (an identifier: only its blind index is stored).
+    pub patient_id: String,
+    /// When the person was notified.
+    pub notified_on: Date,
+    /// Who received the notice: `person`, `guardian` or `bereaved`.
+    pub notified_to: String,
+}
+
+impl std::fmt::Debug for NoticeEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NoticeEntry { .. }")
+    }
+}
+
+/// Whether a record's data may be used on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Eligibility {
+    /// Notified at least the waiting period ago.
+    Usable,
+    /// The provider's notice log has no entry for this patient.
+    HeldNoNotice,
+    /// Notified, but the waiting period has not passed.
+    HeldWaiting,
+}
+
+impl Vault {
+    /// Opens the vault in `db`: applies its migrations and unwraps its data key with the KEK
+    /// (creating the data key on first open).
+    ///
+    /// # Errors
+    /// [`Error::Decrypt`] when the KEK does not unwrap the stored data key; store errors.
+    pub async fn open(
+        db: Database,
+        keys: &dyn KeyProvider,
+        at: DateTime<Utc>,
+        rng: &mut dyn RngCore,
+    ) -> Result<Vault> {
+        db.migrate(&VAULT_SQLITE, &VAULT_POSTGRES).await?;
+        let kek = FieldCipher::new(&*keys.key(KeyName::VaultKek)?);
+        let row = sqlx::query("SELECT wrapped_dek FROM vault_keys WHERE key_id = 1")
+            .fetch_optional(db.pool())
+            .await
+            .map_err(Error::vault("read data key"))?;
+        let dek = match row {
+            Some(row) => {
+                let wrapped: Vec<u8> = row.get(0);
+                let plain = kek.open("vault_keys.wrapped_dek", &wrapped)?;
+                let mut dek = Zeroizing::new([0u8; 32]);
+                if plain.len() != 32 {
+                    return Err(Error::Decrypt {
+                        column: "vault_keys.wrapped_dek",
+                    });
+                }
+                dek.copy_from_slice(&plain);
+                dek
+            }
+            None => {
+                let mut dek = Zeroizing::new([0u8; 32]);
+                rng.fill_bytes(dek.as_mut());
+                let wrapped = kek.seal("vault_keys.wrapped_dek", dek.as_ref(), rng)?;
+                sqlx::query(
+                    "INSERT INTO vault_keys (key_id, wrapped_dek, created_at) VALUES (1, $1, $2)",
+                )
+                .bind(wrapped)
+                .bind(at.to_rfc3339())
+                .execute(db.pool())
+                .await
+                .map_err(Error::vault("store data key"))?;
+                dek
+            }
+        };
+        Ok(Vault {
+            db,
+            cipher: FieldCipher::new(&dek),
+            index: BlindIndex::new(keys.key(KeyName::VaultIndex)?),
+        })
+    }
+
+    /// The database the vault lives in.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    pub(crate) fn patient_ref(&self, provider: &ProviderId, patient_id: &str) -> Vec<u8> {
+        self.index
+            .digest("patient", &[provider.as_str(), patient_id.trim()])
+    }
+
+    pub(crate) fn key_digest(&self, key: &MatchKey) -> Vec<u8> {
+        let parts: Vec<&str> = key.parts.iter().map(String::as_str).collect();
+        self.index.digest(key.rule, &parts)
+    }
+
+    fn seal_json<T: serde::Serialize>(
+        &self,
+        column: &'static str,
+        value: &T,
+        rng: &mut dyn RngCore,
+    ) -> Result<Vec<u8>> {
+        let plain = Zeroizing::new(
+            serde_json::to_vec(value)
+                .map_err(|_| Error::Internal("sealed value not serializable"))?,
+        );
+        self.cipher.seal(column, &plain, rng)
+    }
+
+    pub(crate) fn open_json<T: serde::de::DeserializeOwned>(
+        &self,
+        column: &'static str,
+        sealed: &[u8],
+    ) -> Result<T> {
+        let plain = self.cipher.open(column, sealed)?;
+        serde_json::from_slice(&plain).map_err(|_| Error::Decrypt { column })
+    }
+
+    /// Stores the identity part of a submission's records in one transaction, unless a record
+    /// matches a stop request in force, in which case it is not stored at all.
+    ///
+    /// Idempotent per `(submission_id, record_no)`: storing the same submission again after a
+    /// crash returns the existing record keys.
+    ///
+    /// # Errors
+    /// Vault or encryption errors; nothing is stored then.
+    pub async fn insert_submission(
+        &self,
+        submission_id: i64,
+        provider: &ProviderId,
+        records: &[(u64, &IdentityAttributes)],
+        rng: &mut dyn RngCore,
+    ) -> Result<Vec<Admission>> {
+        let blocked = self.blocked_digests().await?;
+        let mut tx = self
+            .db
+            .pool()
+            .begin()
+            .await
+            .map_err(Error::vault("begin"))?;
+        let mut out = Vec::with_capacity(records.len());
+        let mut link_rows: Vec<(&'static str, Vec<u8>, i64)> = Vec::new();
+        for (record_no, attrs) in records {
+            let keys = rules::match_keys(attrs);
+            let digests: Vec<(&'static str, Vec<u8>)> =
+                keys.iter().map(|k| (k.rule, self.key_digest(k))).collect();
+            let patient_ref = attrs
+                .patient_id
+                .as_deref()
+                .map(|p| self.patient_ref(provider, p));
+            let hit = patient_ref
+                .iter()
+                .map(|r| ("patient", r.clone()))
+                .chain(
+                    digests
+                        .iter()
+                        .filter(|(rule, _)| rules::LINK_RULES.contains(rule))
+                        .cloned(),
+                )
+                .find_map(|d| blocked.get(&d).cloned());
+            if let Some(request_id) = hit {
+                out.push(Admission::OptedOut(request_id));
+                continue;
+            }
+            let existing = sqlx::query(
+                "SELECT record_key FROM source_records WHERE submission_id = $1 AND record_no = $2",
+            )
+            .bind(submission_id)
+            .bind(*record_no as i64)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Error::vault("look up record"))?;
+            if let Some(row) = existing {
+                out.push(Admission::Stored(row.get(0)));
+                continue;
+            }
+            let patient_id = match &attrs.patient_id {
+                Some(p) => Some(self.cipher.seal(
+                    "source_records.patient_id",
+                    p.as_bytes(),
+                    rng,
+                )?),
+                None => None,
+            };
+            let row = sqlx::query(
+                "INSERT INTO source_records (submission_id, record_no, provider_id, patient_ref, \
+                 patient_id, names, birth_date, sex, addresses, insurances, deceased_on) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING record_key",
+            )
+            .bind(submission_id)
+            .bind(*record_no as i64)
+            .bind(provider.as_str())
+            .bind(patient_ref)
+            .bind(patient_id)
+            .bind(self.seal_json("source_records.names", &sealed::names(attrs), rng)?)
+            .bind(self.seal_json("source_records.birth_date", &attrs.birth_date, rng)?)
+            .bind(attrs.sex.code())
+            .bind(self.seal_json("source_records.addresses", &sealed::addresses(attrs), rng)?)
+            .bind(self.seal_json("source_records.insurances", &sealed::insurances(attrs), rng)?)
+            .bind(self.seal_json("source_records.deceased_on", &attrs.deceased_on, rng)?)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(Error::vault("store record"))?;
+            let record_key: i64 = row.get(0);
+            link_rows.extend(digests.into_iter().map(|(rule, d)| (rule, d, record_key)));
+            out.push(Admission::Stored(record_key));
+        }
+        for chunk in link_rows.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO link_keys (rule, digest, record_key) VALUES {} ON CONFLICT DO NOTHING",
+                values_placeholders(chunk.len(), 3)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (rule, digest, key) in chunk {
+                q = q.bind(*rule).bind(digest.clone()).bind(*key);
+            }
+            q.execute(&mut *tx)
+                .await
+                .map_err(Error::vault("store match keys"))?;
+        }
+        tx.commit().await.map_err(Error::vault("commit records"))?;
+        Ok(out)
+    }
+
+    /// Digests (rule, digest) of every stop request in force, mapped to the request id.
+    async fn blocked_digests(&self) -> Result<BTreeMap<(&'static str, Vec<u8>), String>> {
+        let rows = sqlx::query("SELECT rule, digest, request_id FROM optout_keys")
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(Error::vault("read opt-out keys"))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let rule: String = row.get(0);
+            let Some(rule) = std::iter::once("patient")
+                .chain(rules::LINK_RULES.iter().copied())
+                .find(|r| *r == rule)
+            else {
+                continue;
+            };
+            out.insert((rule, row.get::<Vec<u8>, _>(1)), row.get::<String, _>(2));
+        }
+        Ok(out)
+    }
+
+    /// Stores (or updates) a provider's notice log entries. Returns how many were stored.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn import_notices(
+        &self,
+        provider: &ProviderId,
+        entries: &[NoticeEntry],
+    ) -> Result<u64> {
+        let mut tx = self
+            .db
+            .pool()
+            .begin()
+            .await
+            .map_err(Error::vault("begin"))?;
+        for chunk in entries.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO notices (provider_id, patient_ref, notified_on, notified_to) VALUES {} \
+                 ON CONFLICT (provider_id, patient_ref) DO UPDATE SET \
+                 notified_on = excluded.notified_on, notified_to = excluded.notified_to",
+                values_placeholders(chunk.len(), 4)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in chunk {
+                q = q
+                    .bind(provider.as_str())
+                    .bind(self.patient_ref(provider, &e.patient_id))
+                    .bind(e.notified_on.to_string())
+                    .bind(e.notified_to.clone());
+            }
+            q.execute(&mut *tx)
+                .await
+                .map_err(Error::vault("store notices"))?;
+        }
+        tx.commit().await.map_err(Error::vault("commit notices"))?;
+        Ok(entries.len() as u64)
+    }
+
+    /// The eligibility of every stored record on `as_of`, given each provider's waiting period
+    /// in days (providers not listed use `default_waiting_days`).
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn eligibility(
+        &self,
+        as_of: Date,
+        waiting_days: &BTreeMap<ProviderId, i64>,
+        default_waiting_days: i64,
+    ) -> Result<BTreeMap<i64, Eligibility>> {
+        let rows = sqlx::query(
+            "SELECT r.record_key, r.provider_id, n.notified_on FROM source_records r \
+             LEFT JOIN notices n ON n.provider_id = r.provider_id AND n.patient_ref = r.patient_ref",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(Error::vault("read eligibility"))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let key: i64 = row.get(0);
+            let provider = ProviderId(row.get(1));
+            let notified: Option<String> = row.get(2);
+            let wait = waiting_days
+                .get(&provider)
+                .copied()
+                .unwrap_or(default_waiting_days);
+            let state = match notified.and_then(|d| d.parse::<Date>().ok()) {
+                None => Eligibility::HeldNoNotice,
+                Some(d) if (as_of - d).num_days() < wait => Eligibility::HeldWaiting,
+                Some(_) => Eligibility::Usable,
+            };
+            out.insert(key, state);
+        }
+        Ok(out)
+    }
+
+    /// Removes the records of a submission whose processing did not complete, so it can be
+    /// processed again from its staged copy. Returns the removed record keys.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn forget_submission(&self, submission_id: i64) -> Result<Vec<i64>> {
+        let rows =
+            sqlx::query("DELETE FROM source_records WHERE submission_id = $1 RETURNING record_key")
+                .bind(submission_id)
+                .fetch_all(self.db.pool())
+                .await
+                .map_err(Error::vault("forget submission"))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Record key → person key for every linked record.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn record_persons(&self) -> Result<BTreeMap<i64, i64>> {
+        let rows = sqlx::query(
+            "SELECT record_key, person_key FROM source_records WHERE person_key IS NOT NULL",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(Error::vault("read links"))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Number of records stored.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn n_records(&self) -> Result<i64> {
+        sqlx::query("SELECT COUNT(*) FROM source_records")
+            .fetch_one(self.db.pool())
+            .await
+            .map(|r| r.get(0))
+            .map_err(Error::vault("count records"))
+    }
+
+    /// Deletes every record of `person_key` (identifiers and match keys) and the person row.
+    /// Returns the deleted record keys, so the caller can purge their research rows.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn purge_person(&self, person_key: i64) -> Result<BTreeSet<i64>> {
+        let mut tx = self
+            .db
+            .pool()
+            .begin()
+            .await
+            .map_err(Error::vault("begin"))?;
+        sqlx::query(
+            "DELETE FROM link_keys WHERE record_key IN \
+             (SELECT record_key FROM source_records WHERE person_key = $1)",
+        )
+        .bind(person_key)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::vault("purge match keys"))?;
+        let rows =
+            sqlx::query("DELETE FROM source_records WHERE person_key = $1 RETURNING record_key")
+                .bind(person_key)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(Error::vault("purge records"))?;
+        sqlx::query("DELETE FROM persons WHERE person_key = $1")
+            .bind(person_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::vault("purge person"))?;
+        tx.commit().await.map_err(Error::vault("commit purge"))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the identity zone on every SQL backend.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+mod vault;

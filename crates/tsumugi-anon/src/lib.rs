@@ -1,1 +1,28 @@
-//! placeholder
+//! Anonymization (匿名加工) of the research store into release packages.
+//!
+//! The foundation release ([`write_release`]) applies the measures the enforcement rules name:
+//! identifiers are absent by construction (the research store has none), person keys become
+//! per-release keyed pseudonyms (HMAC-SHA-256 with a key unique to the release), dates are
+//! coarsened to months, rare codes (held by fewer than k persons) are generalized along the
+//! ICD-10 hierarchy or removed, and the quasi-identifiers sex × 5-year age band (90+) ×
+//! municipality are made k-anonymous **counted in persons** by coarsening municipalities to
+//! prefectures and, where that is not enough, suppressing persons ([`k_anonymize`]).
+//!
+//! ```
+//! use tsumugi_anon::{k_anonymize, QuasiRow};
+//! let rows: Vec<QuasiRow> = (0..12)
+//!     .map(|i| QuasiRow { sex: "F".into(), age_band: "40-44".into(), municipality: format!("13101{}", i % 2) })
+//!     .collect();
+//! let out = k_anonymize(&rows, 5);
+//! assert!(out.classes().values().all(|&n| n >= 5));
+//! ```
+
+mod error;
+mod kanon;
+mod manifest;
+mod release;
+
+pub use crate::error::{Error, Result};
+pub use crate::kanon::{Generalized, KAnonymity, QuasiRow, age_band, k_anonymize, region_levels};
+pub use crate::manifest::{FileEntry, Manifest};
+pub use crate::release::{ReleaseConfig, ReleaseSummary, write_release};

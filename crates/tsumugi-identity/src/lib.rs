@@ -32,10 +32,12 @@ mod optout;
 mod profile;
 mod rules;
 mod sealed;
+mod staging;
 mod vault;
 
 pub use crate::error::{Error, Result};
-pub use crate::link::LinkSummary;
+pub use crate::link::{LinkQuality, LinkSummary};
 pub use crate::optout::{Channel, Requester, StopOutcome, StopRequest, StopStatus};
 pub use crate::rules::RULE_VERSION;
+pub use crate::staging::{StagedFile, open_staged, stage_file};
 pub use crate::vault::{Admission, Eligibility, NoticeEntry, Vault};

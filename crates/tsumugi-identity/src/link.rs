@@ -176,3 +176,85 @@ impl Vault {
         Ok(summary)
     }
 }
+
+/// Linkage quality against ground truth (synthetic data only).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LinkQuality {
+    /// Records evaluated (those the truth names).
+    pub n_records: u64,
+    /// True persons among them.
+    pub n_true_persons: u64,
+    /// Persons found among them.
+    pub n_found_persons: u64,
+    /// Pairwise precision: linked pairs that are true pairs.
+    pub precision: f64,
+    /// Pairwise recall: true pairs that are linked.
+    pub recall: f64,
+    /// Harmonic mean of the two.
+    pub f1: f64,
+}
+
+fn pairs(n: u64) -> u64 {
+    n * n.saturating_sub(1) / 2
+}
+
+impl Vault {
+    /// Compares the current links with ground truth given as (provider, patient id, true person
+    /// id) triples, pairwise over records.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn evaluate_links(
+        &self,
+        truth: &[(tsumugi_model::ProviderId, String, String)],
+    ) -> Result<LinkQuality> {
+        let truth: BTreeMap<(String, Vec<u8>), &str> = truth
+            .iter()
+            .map(|(p, pid, person)| {
+                (
+                    (p.as_str().to_owned(), self.patient_ref(p, pid)),
+                    person.as_str(),
+                )
+            })
+            .collect();
+        let rows = sqlx::query(
+            "SELECT provider_id, patient_ref, person_key FROM source_records \
+             WHERE person_key IS NOT NULL AND patient_ref IS NOT NULL",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(Error::vault("read links"))?;
+        let mut cells: BTreeMap<(i64, &str), u64> = BTreeMap::new();
+        for r in &rows {
+            let key = (r.get::<String, _>(0), r.get::<Vec<u8>, _>(1));
+            if let Some(person) = truth.get(&key) {
+                *cells.entry((r.get(2), person)).or_default() += 1;
+            }
+        }
+        let mut by_found: BTreeMap<i64, u64> = BTreeMap::new();
+        let mut by_true: BTreeMap<&str, u64> = BTreeMap::new();
+        for ((found, t), n) in &cells {
+            *by_found.entry(*found).or_default() += n;
+            *by_true.entry(t).or_default() += n;
+        }
+        let tp: u64 = cells.values().map(|n| pairs(*n)).sum();
+        let found_pairs: u64 = by_found.values().map(|n| pairs(*n)).sum();
+        let true_pairs: u64 = by_true.values().map(|n| pairs(*n)).sum();
+        let ratio = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+        let precision = ratio(tp, found_pairs);
+        let recall = ratio(tp, true_pairs);
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
+        Ok(LinkQuality {
+            n_records: cells.values().sum(),
+            n_true_persons: by_true.len() as u64,
+            n_found_persons: by_found.len() as u64,
+            precision,
+            recall,
+            f1,
+        })
+    }
+}

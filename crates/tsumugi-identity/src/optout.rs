@@ -231,6 +231,20 @@ impl Vault {
             .map_err(Error::vault("read registry version"))
     }
 
+    /// Persons with a stop request in force: excluded from every release and statistic.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn enforced_persons(&self) -> Result<BTreeSet<i64>> {
+        let rows = sqlx::query(
+            "SELECT person_key FROM stop_requests WHERE status = 'enforced' AND person_key IS NOT NULL",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(Error::vault("read enforced requests"))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     /// Requests by status (`enforced`, `review`, `unmatched`).
     ///
     /// # Errors

@@ -6,7 +6,7 @@
 //! or the insurance branch number (枝番), which differs between household members.
 //! *Opt-out* rules are looser and are used only to find the person a stop request names.
 
-use tsumugi_model::{IdentityAttributes, PersonName};
+use tsumugi_model::IdentityAttributes;
 
 use crate::normalize::{self, NORMALIZATION_VERSION};
 
@@ -29,22 +29,34 @@ pub(crate) struct MatchKey {
     pub(crate) parts: Vec<String>,
 }
 
-fn full(
+/// The normalized (family, given) parts of a name: both fields when the source split the
+/// name, or the whole name split at its first space when the source wrote it whole.
+fn split(
     family: &Option<String>,
     given: &Option<String>,
     f: fn(&str) -> String,
 ) -> Option<(String, String)> {
-    let family = f(family.as_deref()?);
-    let given = f(given.as_deref()?);
-    (!family.is_empty() && !given.is_empty()).then_some((family, given))
+    let family_raw = family.as_deref().unwrap_or_default();
+    let given_raw = given.as_deref().unwrap_or_default();
+    let (fam, giv) = if given_raw.trim().is_empty() {
+        let t = family_raw.trim();
+        let at = t.find(|c: char| c.is_whitespace() || c == '\u{3000}')?;
+        (&t[..at], &t[at..])
+    } else {
+        (family_raw, given_raw)
+    };
+    let (fam, giv) = (f(fam), f(giv));
+    (!fam.is_empty() && !giv.is_empty()).then_some((fam, giv))
 }
 
-fn kanji_of(n: &PersonName) -> Option<(String, String)> {
-    full(&n.family_kanji, &n.given_kanji, normalize::kanji)
-}
-
-fn kana_of(n: &PersonName) -> Option<(String, String)> {
-    full(&n.family_kana, &n.given_kana, normalize::kana)
+/// The normalized full name, however the source split or spaced it.
+fn whole(family: &Option<String>, given: &Option<String>, f: fn(&str) -> String) -> Option<String> {
+    let full = f(&format!(
+        "{}{}",
+        family.as_deref().unwrap_or_default(),
+        given.as_deref().unwrap_or_default()
+    ));
+    (!full.is_empty()).then_some(full)
 }
 
 /// Every match key of a record or request (link and opt-out rules), sorted and deduplicated.
@@ -66,20 +78,16 @@ pub(crate) fn match_keys(a: &IdentityAttributes) -> Vec<MatchKey> {
         .map(|m| m[..5].to_owned())
         .collect();
     for n in &a.names {
-        let kanji = kanji_of(n);
-        let kana = kana_of(n);
-        if let (Some((f, g)), Some(dob)) = (&kanji, &dob) {
-            push(
-                "kanji_dob_sex",
-                vec![format!("{f}{g}"), dob.clone(), sex.clone()],
-            );
+        let kanji_full = whole(&n.family_kanji, &n.given_kanji, normalize::kanji);
+        let kana_full = whole(&n.family_kana, &n.given_kana, normalize::kana);
+        let kanji = split(&n.family_kanji, &n.given_kanji, normalize::kanji);
+        let kana = split(&n.family_kana, &n.given_kana, normalize::kana);
+        if let (Some(k), Some(dob)) = (&kanji_full, &dob) {
+            push("kanji_dob_sex", vec![k.clone(), dob.clone(), sex.clone()]);
         }
-        if let (Some((f, g)), Some(dob)) = (&kana, &dob) {
-            push(
-                "kana_dob_sex",
-                vec![format!("{f}{g}"), dob.clone(), sex.clone()],
-            );
-            push("kana_dob", vec![format!("{f}{g}"), dob.clone()]);
+        if let (Some(k), Some(dob)) = (&kana_full, &dob) {
+            push("kana_dob_sex", vec![k.clone(), dob.clone(), sex.clone()]);
+            push("kana_dob", vec![k.clone(), dob.clone()]);
         }
         if let (Some((_, gk)), Some((_, gr)), Some(dob)) = (&kanji, &kana, &dob) {
             for m in &munis {
@@ -89,17 +97,11 @@ pub(crate) fn match_keys(a: &IdentityAttributes) -> Vec<MatchKey> {
                 );
             }
         }
-        if let (Some((fk, gk)), Some((fr, gr)), Some(year)) = (&kanji, &kana, &year) {
+        if let (Some(k), Some(r), Some(year)) = (&kanji_full, &kana_full, &year) {
             for m in &munis {
                 push(
                     "name_year_sex_muni",
-                    vec![
-                        format!("{fk}{gk}"),
-                        format!("{fr}{gr}"),
-                        year.clone(),
-                        sex.clone(),
-                        m.clone(),
-                    ],
+                    vec![k.clone(), r.clone(), year.clone(), sex.clone(), m.clone()],
                 );
             }
         }
@@ -128,7 +130,7 @@ pub(crate) fn match_keys(a: &IdentityAttributes) -> Vec<MatchKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tsumugi_model::{Address, Insurance, Sex};
+    use tsumugi_model::{Address, Insurance, PersonName, Sex};
 
     fn person(
         family: &str,
@@ -177,6 +179,21 @@ mod tests {
         let b = person("高橋", "花子", "たかはし", "はなこ", "昭和55年2月3日");
         assert!(shared(&a, &b).contains(&"kanji_dob_sex"));
         assert!(shared(&a, &b).contains(&"kana_dob_sex"));
+    }
+
+    #[test]
+    fn names_written_whole_match_split_names() {
+        let a = person("山田", "花子", "ヤマダ", "ハナコ", "1980-02-03");
+        let mut b = person("山田　花子", "", "ﾔﾏﾀﾞ ﾊﾅｺ", "", "1980-02-03");
+        b.insurances.clear();
+        let rules = shared(&a, &b);
+        assert!(
+            rules.contains(&"kanji_dob_sex") && rules.contains(&"given_dob_sex_muni"),
+            "{rules:?}"
+        );
+        let mut c = person("山田花子", "", "ヤマダハナコ", "", "1980-02-03");
+        c.insurances.clear();
+        assert!(shared(&a, &c).contains(&"kana_dob_sex"));
     }
 
     #[test]

@@ -323,23 +323,32 @@ impl Vault {
         Ok(entries.len() as u64)
     }
 
-    /// The eligibility of every stored record on `as_of`, given each provider's waiting period
-    /// in days (providers not listed use `default_waiting_days`).
+    /// The eligibility of every stored record on `as_of` (or only those of one submission),
+    /// given each provider's waiting period in days (providers not listed use
+    /// `default_waiting_days`).
     ///
     /// # Errors
     /// Vault errors.
     pub async fn eligibility(
         &self,
         as_of: Date,
+        submission: Option<i64>,
         waiting_days: &BTreeMap<ProviderId, i64>,
         default_waiting_days: i64,
     ) -> Result<BTreeMap<i64, Eligibility>> {
-        let rows = sqlx::query(
-            "SELECT r.record_key, r.provider_id, n.notified_on FROM source_records r \
-             LEFT JOIN notices n ON n.provider_id = r.provider_id AND n.patient_ref = r.patient_ref",
-        )
-        .fetch_all(self.db.pool())
-        .await
+        const SQL: &str = "SELECT r.record_key, r.provider_id, n.notified_on FROM source_records r \
+             LEFT JOIN notices n ON n.provider_id = r.provider_id AND n.patient_ref = r.patient_ref";
+        let rows = match submission {
+            None => sqlx::query(SQL).fetch_all(self.db.pool()).await,
+            Some(id) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{SQL} WHERE r.submission_id = $1"
+                )))
+                .bind(id)
+                .fetch_all(self.db.pool())
+                .await
+            }
+        }
         .map_err(Error::vault("read eligibility"))?;
         let mut out = BTreeMap::new();
         for row in rows {

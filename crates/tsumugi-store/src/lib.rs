@@ -29,7 +29,7 @@ pub use crate::atomic::write_atomically;
 pub use crate::db::{Backend, Database, values_placeholders};
 pub use crate::error::{Error, Result};
 pub use crate::keys::{FileKeyProvider, KeyName, KeyProvider, SecretKey};
-pub use crate::research::{EventFileWriter, EventRow, PersonRow, ResearchStore};
+pub use crate::research::{EventFileWriter, EventRow, LifecourseBuild, PersonRow, ResearchStore};
 
 /// Registry migrations for SQLite.
 pub static REGISTRY_SQLITE: sqlx::migrate::Migrator =

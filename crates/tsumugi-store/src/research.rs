@@ -99,6 +99,85 @@ impl ResearchStore {
         self.lifecourse_dir().join("persons.parquet")
     }
 
+    /// Starts a new lifecourse in a scratch folder; [`LifecourseBuild::commit`] swaps it in
+    /// whole, so readers never see a half-built lifecourse.
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn begin_lifecourse(&self) -> Result<LifecourseBuild> {
+        let dir = self.root.join("lifecourse.new");
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(Error::io(&dir))?;
+        }
+        fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
+        Ok(LifecourseBuild {
+            store: self.clone(),
+            dir,
+            n_files: 0,
+        })
+    }
+
+    /// Removes every ingest row whose key is in `keys` (a purge after a stop request), rewriting
+    /// only the files that hold such rows. Returns the number of rows removed.
+    ///
+    /// # Errors
+    /// Store errors; each file is replaced atomically, so a crash leaves old or new, never torn.
+    pub fn purge_ingest_keys(&self, keys: &std::collections::BTreeSet<i64>) -> Result<u64> {
+        self.purge_rows(&self.ingest_files()?, keys)
+    }
+
+    /// Removes the lifecourse rows and persons-file rows of `persons` (person keys). Returns the
+    /// number of event rows removed.
+    ///
+    /// # Errors
+    /// As [`ResearchStore::purge_ingest_keys`].
+    pub fn purge_lifecourse_persons(
+        &self,
+        persons: &std::collections::BTreeSet<i64>,
+    ) -> Result<u64> {
+        let removed = self.purge_rows(&self.lifecourse_event_files()?, persons)?;
+        let path = self.persons_file();
+        if path.exists() {
+            let rows = self.read_persons(&path)?;
+            if rows.iter().any(|r| persons.contains(&r.person_key)) {
+                let kept: Vec<PersonRow> = rows
+                    .into_iter()
+                    .filter(|r| !persons.contains(&r.person_key))
+                    .collect();
+                self.write_persons(&path, &kept)?;
+            }
+        }
+        Ok(removed)
+    }
+
+    fn purge_rows(&self, files: &[PathBuf], keys: &std::collections::BTreeSet<i64>) -> Result<u64> {
+        let mut removed = 0;
+        for path in files {
+            let mut hit = false;
+            for batch in self.read_events(path)? {
+                if batch?.iter().any(|r| keys.contains(&r.key)) {
+                    hit = true;
+                    break;
+                }
+            }
+            if !hit {
+                continue;
+            }
+            let mut w = self.event_writer(path)?;
+            for batch in self.read_events(path)? {
+                for r in batch? {
+                    if keys.contains(&r.key) {
+                        removed += 1;
+                    } else {
+                        w.push(r.key, &r.event)?;
+                    }
+                }
+            }
+            w.finish()?;
+        }
+        Ok(removed)
+    }
+
     /// Starts an encrypted events file at `path` (written to a temporary sibling and moved into
     /// place by [`EventFileWriter::finish`]).
     ///
@@ -175,6 +254,57 @@ impl ResearchStore {
         ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
             .and_then(|b| b.with_batch_size(64 * 1024).build())
             .map_err(parquet_err(path))
+    }
+}
+
+/// A lifecourse being rebuilt (see [`ResearchStore::begin_lifecourse`]).
+#[derive(Debug)]
+pub struct LifecourseBuild {
+    store: ResearchStore,
+    dir: PathBuf,
+    n_files: u32,
+}
+
+impl LifecourseBuild {
+    /// The next events file of the new lifecourse.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or [`Error::Parquet`].
+    pub fn next_event_writer(&mut self) -> Result<EventFileWriter> {
+        let path = self.dir.join(format!("events-{:05}.parquet", self.n_files));
+        self.n_files += 1;
+        self.store.event_writer(&path)
+    }
+
+    /// Writes the persons file of the new lifecourse.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or [`Error::Parquet`].
+    pub fn write_persons(&self, rows: &[PersonRow]) -> Result<()> {
+        self.store
+            .write_persons(&self.dir.join("persons.parquet"), rows)
+    }
+
+    /// Replaces the current lifecourse with this one.
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn commit(self) -> Result<()> {
+        let live = self.store.lifecourse_dir();
+        let old = self.store.root.join("lifecourse.old");
+        if old.exists() {
+            fs::remove_dir_all(&old).map_err(Error::io(&old))?;
+        }
+        if live.exists() {
+            fs::rename(&live, &old).map_err(Error::io(&live))?;
+        }
+        fs::rename(&self.dir, &live).map_err(Error::io(&live))?;
+        if old.exists() {
+            fs::remove_dir_all(&old).map_err(Error::io(&old))?;
+        }
+        File::open(&self.store.root)
+            .and_then(|d| d.sync_all())
+            .map_err(Error::io(&self.store.root))
     }
 }
 

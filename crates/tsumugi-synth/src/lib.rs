@@ -1,1 +1,189 @@
-//! placeholder
+//! Synthetic Japanese lifecourse population for tsumugi: persons with realistic identity noise
+//! between sources, written in the formats real providers send, plus the ground truth.
+//!
+//! [`generate`] streams: persons are generated one household unit at a time from an RNG derived
+//! from `(seed, unit index)` and written out at once; **no collection of all persons is ever
+//! held**. Memory is bounded by the number of providers (patient-id counters, and output buffers
+//! capped at 32 MiB in total), not by the number of persons. The same [`SynthConfig`] gives
+//! byte-identical files.
+//!
+//! # Output layout (under `out_dir`; the app relies on it exactly)
+//!
+//! | path | content |
+//! |---|---|
+//! | `providers.csv` | `provider_id,kind,name,municipality_code` — `kind` is [`ProviderKind::as_str`]. Medical providers have 10-digit 医療機関コード-like ids (都道府県 2 + 点数表 1 + 郡市区 2 + 番号 4 + 検証番号 1; pharmacies 点数表 4, care providers 7); municipalities are `0000` + their 6-digit 全国地方公共団体コード ([`MUNICIPALITY_PREFIX`]). Pharmacies are listed though they send nothing yet; only municipalities that sent data are listed. |
+//! | `submissions/<provider_id>/<provider_id>-<batch>.ndjson` | FHIR R4 NDJSON, one `Bundle` per line = one person at that provider, written by `tsumugi_formats::fhir::write_bundle`. Batch `1` holds events before `as_of − 180 days`, batch `2` the rest; a person with events on both sides has a bundle in each, under the same patient id. |
+//! | `notices/<provider_id>.csv` | `patient_id,notified_on,notified_to` (`person`, `guardian` under 16, `bereaved` after death). ≈2 % of (provider, patient) pairs are absent, ≈3 % were notified 1–29 days before `as_of`, the rest at least 31 days before. |
+//! | `stop_requests.csv` | `request_id,received_on,channel,provider_id,patient_id,requester,family_kanji,given_kanji,family_kana,given_kana,birth_date,sex,postal_code,address,insurer_number,insured_symbol,insured_number` — ≈1 % of persons, in person order. `channel` `provider`: provider id + patient id (names sometimes); `centre` (相談センター): identity fields with kana-only, maiden-surname, old-address and 和暦 birth-date variants. ≈30 % are received 1–60 days after `as_of`. |
+//! | `truth/records.csv` | `provider_id,patient_id,person_id,noise` — noise tags `;`-joined (see below). |
+//! | `truth/persons.csv` | `person_id,sex,birth_date,prefecture_code,municipality_code,twin_of,deceased_on,opted_out` (current or last residence). |
+//! | `truth/stop_requests.csv` | `request_id,person_id` |
+//! | `truth/identifiers.csv` | `person_id,field,value`: every identifier string written in a record or request (names as written and joined with `" "`, `"　"` and `""`, birth dates as ISO and `YYYYMMDD`, addresses, postal codes, insurer numbers, symbols, numbers, patient ids). |
+//!
+//! Noise tags: `variant_kanji`, `kana_missing`, `kana_hiragana`, `kana_halfwidth`,
+//! `name_joined_fullwidth_space`, `name_joined_space`, `name_joined_nospace` (name written whole in
+//! the family field), `dob_typo_day`, `dob_swap`, `dob_typo_year`, `sex_missing`, `no_address`,
+//! `address_hyphen`, `address_no_prefecture`, `no_postal`, `postal_nohyphen`, `no_insurance`,
+//! `symbol_fullwidth` (記号 in full-width digits),
+//! `old_surname`, `old_address`, `old_insurance` (the record shows an earlier state than the
+//! person's current one), `name_history` (a municipality lists earlier surnames),
+//! `notice_missing`, `notice_recent`.
+//!
+//! ```no_run
+//! use tsumugi_synth::{SynthConfig, generate};
+//! let cfg = SynthConfig {
+//!     seed: 42,
+//!     persons: 1_000,
+//!     as_of: chrono::NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
+//! };
+//! let summary = generate(&cfg, std::path::Path::new("/tmp/synth"), &mut |_done| {}).unwrap();
+//! assert_eq!(summary.persons, 1_000);
+//! ```
+
+mod codes;
+mod emit;
+mod error;
+mod insurer;
+mod output;
+mod person;
+mod population;
+mod providers;
+mod refdata;
+mod sample;
+mod text;
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use tsumugi_model::ProviderKind;
+
+pub use crate::error::{Error, Result};
+pub use crate::insurer::{check_digit as insurer_check_digit, insurer_number_is_valid};
+pub use crate::providers::{MUNICIPALITY_PREFIX, municipality_provider_id};
+pub use crate::refdata::municipality_check_digit;
+
+use crate::emit::{RunState, emit_person};
+use crate::output::Sink;
+use crate::person::{World, generate_unit};
+use crate::providers::Registry;
+use crate::refdata::RefData;
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynthConfig {
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Number of persons (babies born in the scenario count).
+    pub persons: u64,
+    /// "Today" of the scenario: no event is dated later; stop requests may be.
+    pub as_of: NaiveDate,
+}
+
+/// What [`generate`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynthSummary {
+    /// Persons generated (= `truth/persons.csv` rows).
+    pub persons: u64,
+    /// FHIR bundles written (one per person, provider and batch).
+    pub records: u64,
+    /// Events inside those bundles.
+    pub events: u64,
+    /// Rows of `providers.csv`.
+    pub providers: u64,
+    /// Rows of the notice logs.
+    pub notices: u64,
+    /// Rows of `stop_requests.csv`.
+    pub stop_requests: u64,
+    /// Persons who are twins.
+    pub twins: u64,
+    /// Persons who died.
+    pub deceased: u64,
+    /// Every file written, sorted.
+    pub files: Vec<PathBuf>,
+}
+
+/// Generates the population into `out_dir` (created if missing; existing files of the same
+/// names are overwritten). `progress` is called with the number of persons done, every 1,000
+/// persons and at the end.
+///
+/// # Errors
+///
+/// [`Error::InvalidConfig`] for zero persons, [`Error::Io`] / [`Error::Csv`] when a file cannot
+/// be written, [`Error::InvalidRefData`] if an embedded table is malformed.
+pub fn generate(
+    cfg: &SynthConfig,
+    out_dir: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<SynthSummary> {
+    if cfg.persons == 0 {
+        return Err(Error::InvalidConfig {
+            reason: "persons must be at least 1",
+        });
+    }
+    let refdata = RefData::load()?;
+    let registry = Registry::build(cfg.seed, cfg.persons, &refdata);
+    let world = World::new(cfg.seed, cfg.as_of, &refdata, &registry);
+    let mut sink = Sink::create(out_dir)?;
+    let mut state = RunState::default();
+    let mut unit = 0u64;
+    let mut next_report = 1_000u64;
+    while state.persons < cfg.persons {
+        let cap = cfg.persons - state.persons;
+        for person in generate_unit(&world, unit, state.persons, cap) {
+            emit_person(&world, &person, &mut state, &mut sink)?;
+        }
+        unit += 1;
+        if state.persons >= next_report {
+            progress(state.persons);
+            next_report = (state.persons / 1_000 + 1) * 1_000;
+        }
+    }
+    progress(state.persons);
+
+    let mut providers = String::from("provider_id,kind,name,municipality_code\n");
+    let mut n_providers = 0u64;
+    let muni_code = |i: usize| {
+        refdata
+            .municipalities
+            .get(i)
+            .map(|m| m.code.as_str())
+            .unwrap_or("")
+    };
+    for p in &registry.providers {
+        providers.push_str(&format!(
+            "{},{},{},{}\n",
+            p.id.as_str(),
+            p.kind.as_str(),
+            p.name,
+            muni_code(p.municipality)
+        ));
+        n_providers += 1;
+    }
+    for m in &state.used_munis {
+        let code = muni_code(*m);
+        let name = refdata
+            .municipalities
+            .get(*m)
+            .map(|x| x.name.as_str())
+            .unwrap_or("");
+        providers.push_str(&format!(
+            "{},{},{name},{code}\n",
+            municipality_provider_id(code).as_str(),
+            ProviderKind::Municipality.as_str(),
+        ));
+        n_providers += 1;
+    }
+    sink.write_file("providers.csv", providers.as_bytes())?;
+    let files = sink.finish()?;
+    Ok(SynthSummary {
+        persons: state.persons,
+        records: state.records,
+        events: state.events,
+        providers: n_providers,
+        notices: state.notices,
+        stop_requests: state.stop_requests,
+        twins: state.twins,
+        deceased: state.deceased,
+        files,
+    })
+}

@@ -1,0 +1,569 @@
+//! `tsumugi demo`: the whole path on a synthetic population, timed step by step.
+//!
+//! generate → init → providers and notice logs → early stop requests → ingest (plus a duplicate
+//! and a corrupt submission) → link → re-match stop requests → build the research store →
+//! release → statistics → late stop requests (purge, rebuild, second release) → audit verify →
+//! linkage quality against the synthetic ground truth.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use tsumugi_identity::{LinkQuality, LinkSummary};
+use tsumugi_model::ProviderId;
+
+use crate::context::{DataDir, DatabaseUrls, OpenOptions};
+use crate::ingest::{SubmitReport, read_csv};
+use crate::optout::{OptOutReport, ReceivedWindow};
+use crate::release::{ReleaseOutcome, ReleaseRequest, SAMPLE_APPLICATION_ID};
+use crate::research::BuildReport;
+use crate::statistics::StatsOutcome;
+use crate::{AuditStatus, Ctx, Error, ManualClock, Result};
+
+/// Reports long work to the person watching (the CLI draws progress bars).
+pub trait Progress: Sync {
+    /// A step with `total` units of work begins.
+    fn begin(&self, label: &str, total: u64);
+    /// `n` more units are done.
+    fn inc(&self, n: u64);
+    /// The step is over.
+    fn end(&self);
+}
+
+/// Progress that is not shown (tests, servers).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn begin(&self, _: &str, _: u64) {}
+    fn inc(&self, _: u64) {}
+    fn end(&self) {}
+}
+
+/// Settings of a demo run.
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    /// The data directory to create (a previous demo directory there is replaced).
+    pub data_dir: PathBuf,
+    /// Where the synthetic provider files and ground truth go (outside the data directory).
+    pub synth_dir: PathBuf,
+    /// Persons to generate.
+    pub persons: u64,
+    /// Seed of the synthetic population and of the run's randomness.
+    pub seed: u64,
+    /// Database URLs (embedded SQLite by default).
+    pub urls: DatabaseUrls,
+    /// "Today" at the start of the run.
+    pub start: DateTime<Utc>,
+}
+
+/// Time and outcome of one step.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTiming {
+    /// Step name.
+    pub step: String,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// One-line outcome.
+    pub detail: String,
+}
+
+/// Everything the demo did.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoReport {
+    /// Steps in order.
+    pub steps: Vec<StepTiming>,
+    /// Persons generated.
+    pub n_persons_generated: u64,
+    /// Submissions processed (excluding the duplicate).
+    pub n_submissions: u64,
+    /// Records read from all submissions.
+    pub n_records: u64,
+    /// Records rejected, with a report.
+    pub n_rejected: u64,
+    /// Records refused at ingest because of a stop request in force.
+    pub n_refused_optout: u64,
+    /// The duplicate submission was recognised and ignored.
+    pub duplicate_ignored: bool,
+    /// Where the rejection report of the corrupt submission is.
+    pub rejection_report: Option<String>,
+    /// Linkage.
+    pub link: LinkSummaryView,
+    /// Linkage quality against the ground truth.
+    pub link_quality: LinkQualityView,
+    /// Stop requests before ingest.
+    pub optout_early: OptOutReport,
+    /// Stop requests re-matched after linkage.
+    pub optout_rematch: OptOutReport,
+    /// Stop requests arriving after ingest.
+    pub optout_late: OptOutReport,
+    /// First research-store build.
+    pub build: BuildReport,
+    /// Rebuild after the late stop requests.
+    pub rebuild: BuildReport,
+    /// First release.
+    pub release: ReleaseOutcome,
+    /// Release after the late stop requests.
+    pub release_after_optout: ReleaseOutcome,
+    /// Statistics result.
+    pub statistics: StatsOutcome,
+    /// Audit verification.
+    pub audit: AuditStatus,
+    /// Data directory.
+    pub data_dir: String,
+    /// Synthetic files and ground truth.
+    pub synth_dir: String,
+}
+
+/// Linkage counts for the report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LinkSummaryView {
+    /// Records linked.
+    pub n_records: u64,
+    /// Persons found.
+    pub n_persons: u64,
+}
+
+/// Linkage quality for the report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LinkQualityView {
+    /// Pairwise precision.
+    pub precision: f64,
+    /// Pairwise recall.
+    pub recall: f64,
+    /// Pairwise F1.
+    pub f1: f64,
+    /// True persons among evaluated records.
+    pub n_true_persons: u64,
+    /// Persons found among evaluated records.
+    pub n_found_persons: u64,
+}
+
+impl From<&LinkSummary> for LinkSummaryView {
+    fn from(s: &LinkSummary) -> Self {
+        LinkSummaryView {
+            n_records: s.n_records,
+            n_persons: s.n_persons,
+        }
+    }
+}
+
+impl From<&LinkQuality> for LinkQualityView {
+    fn from(q: &LinkQuality) -> Self {
+        LinkQualityView {
+            precision: q.precision,
+            recall: q.recall,
+            f1: q.f1,
+            n_true_persons: q.n_true_persons,
+            n_found_persons: q.n_found_persons,
+        }
+    }
+}
+
+struct Timer {
+    steps: Vec<StepTiming>,
+    at: Instant,
+}
+
+impl Timer {
+    fn lap(&mut self, step: &str, detail: String) {
+        let now = Instant::now();
+        self.steps.push(StepTiming {
+            step: step.to_owned(),
+            seconds: (now - self.at).as_secs_f64(),
+            detail,
+        });
+        self.at = now;
+    }
+}
+
+/// Runs the demo.
+///
+/// # Errors
+/// Any use case's error; [`Error::DataDirExists`] when the data directory holds something that a
+/// demo did not create.
+pub async fn run(cfg: &DemoConfig, progress: &dyn Progress) -> Result<DemoReport> {
+    let mut t = Timer {
+        steps: Vec::new(),
+        at: Instant::now(),
+    };
+    let as_of = cfg.start.date_naive();
+
+    // 1. Generate.
+    prepare_dirs(cfg)?;
+    progress.begin("generate 生成", cfg.persons);
+    let mut shown = 0;
+    let synth = tsumugi_synth::generate(
+        &tsumugi_synth::SynthConfig {
+            seed: cfg.seed,
+            persons: cfg.persons,
+            as_of,
+        },
+        &cfg.synth_dir,
+        &mut |done| {
+            progress.inc(done.saturating_sub(shown));
+            shown = done.max(shown);
+        },
+    );
+    progress.end();
+    let synth = synth?;
+    t.lap(
+        "generate",
+        format!(
+            "{} persons, {} records, {} events",
+            synth.persons, synth.records, synth.events
+        ),
+    );
+
+    // 2. Init and register providers, notice logs.
+    let clock = Arc::new(ManualClock::new(cfg.start));
+    let ctx = crate::context::init(
+        &cfg.data_dir,
+        true,
+        OpenOptions {
+            urls: cfg.urls.clone(),
+            clock: clock.clone(),
+            seed: Some(cfg.seed),
+            actor: "operator:demo".to_owned(),
+        },
+    )
+    .await?;
+    let n_providers =
+        crate::ingest::register_providers_csv(&ctx, &cfg.synth_dir.join("providers.csv")).await?;
+    let mut n_notices = 0;
+    for (provider, path) in per_provider_files(&cfg.synth_dir.join("notices"), "csv")? {
+        n_notices += crate::ingest::import_notices(&ctx, &provider, &path).await?;
+    }
+    t.lap(
+        "init + providers + notices",
+        format!("{n_providers} providers, {n_notices} notice entries"),
+    );
+
+    // 3. Stop requests received before ingestion.
+    let requests_csv = cfg.synth_dir.join("stop_requests.csv");
+    let early = crate::optout::read_stop_requests(
+        &requests_csv,
+        ReceivedWindow {
+            after: None,
+            until: Some(as_of),
+        },
+    )?;
+    let optout_early = crate::optout::register_stop_requests(&ctx, &early).await?;
+    t.lap(
+        "stop requests (before ingest)",
+        format!("{} registered", optout_early.n_registered),
+    );
+
+    // 4. Ingest every submission, then the first again (a duplicate) and a corrupt one.
+    let files = submission_files(&cfg.synth_dir.join("submissions"))?;
+    progress.begin("ingest 取込", files.len() as u64);
+    let mut totals = SubmitReport {
+        submission_id: 0,
+        sha256: String::new(),
+        duplicate: false,
+        n_records: 0,
+        n_accepted: 0,
+        n_rejected: 0,
+        n_opted_out: 0,
+        n_held: 0,
+        n_events: 0,
+        n_warnings: 0,
+        rejection_report: None,
+    };
+    for (provider, path) in &files {
+        let r = crate::ingest::submit(&ctx, provider, path).await?;
+        totals.n_records += r.n_records;
+        totals.n_accepted += r.n_accepted;
+        totals.n_rejected += r.n_rejected;
+        totals.n_opted_out += r.n_opted_out;
+        totals.n_events += r.n_events;
+        progress.inc(1);
+    }
+    progress.end();
+    let mut duplicate_ignored = false;
+    let mut rejection_report = None;
+    // The largest file: its corrupt copy then holds good records beside the bad ones.
+    let largest = files
+        .iter()
+        .max_by_key(|(_, p)| fs::metadata(p).map(|m| m.len()).unwrap_or(0));
+    if let Some((provider, path)) = largest {
+        duplicate_ignored = crate::ingest::submit(&ctx, provider, path).await?.duplicate;
+        let bad = corrupt_copy(path, &cfg.synth_dir.join("corrupt"))?;
+        let r = crate::ingest::submit(&ctx, provider, &bad).await?;
+        totals.n_records += r.n_records;
+        totals.n_accepted += r.n_accepted;
+        totals.n_rejected += r.n_rejected;
+        totals.n_events += r.n_events;
+        rejection_report = r.rejection_report.map(|p| p.display().to_string());
+    }
+    t.lap(
+        "ingest",
+        format!(
+            "{} files, {} records, {} accepted, {} rejected, {} refused (opt-out), {} events",
+            files.len() + 1,
+            totals.n_records,
+            totals.n_accepted,
+            totals.n_rejected,
+            totals.n_opted_out,
+            totals.n_events
+        ),
+    );
+
+    // 5. Link, then match open stop requests again.
+    let link = crate::research::link(&ctx).await?;
+    let optout_rematch = crate::optout::rematch(&ctx).await?;
+    t.lap(
+        "link + opt-out matching",
+        format!(
+            "{} records → {} persons; {} persons purged",
+            link.n_records, link.n_persons, optout_rematch.n_persons_purged
+        ),
+    );
+
+    // 6. Build the research store.
+    let build = crate::research::build(&ctx).await?;
+    t.lap(
+        "build research store",
+        format!(
+            "{} persons, {} events; held: {} no notice, {} waiting",
+            build.n_persons, build.n_events, build.n_held_no_notice, build.n_held_waiting
+        ),
+    );
+
+    // 7. Release for the sample application.
+    crate::release::ensure_sample_application(&ctx).await?;
+    let req = ReleaseRequest {
+        application_id: SAMPLE_APPLICATION_ID.to_owned(),
+        recipient: "sample university".to_owned(),
+        k: 5,
+        max_suppression: 0.2,
+    };
+    let release = crate::release::create_release(&ctx, &req).await?;
+    t.lap(
+        "anonymized release",
+        format!(
+            "{}: {} persons, {} events, smallest class {}",
+            release.release_id, release.n_persons, release.n_events, release.min_class
+        ),
+    );
+
+    // 8. Statistics.
+    let statistics =
+        crate::statistics::diagnosis_by_prefecture_and_age(&ctx, SAMPLE_APPLICATION_ID, "E11")
+            .await?;
+    t.lap(
+        "statistics",
+        format!(
+            "{} cells, {} primary + {} secondary suppressed",
+            statistics.n_cells, statistics.n_primary, statistics.n_secondary
+        ),
+    );
+
+    // 9. Late stop requests: two months later.
+    clock.set(cfg.start + Duration::days(61));
+    let late = crate::optout::read_stop_requests(
+        &requests_csv,
+        ReceivedWindow {
+            after: Some(as_of),
+            until: None,
+        },
+    )?;
+    let optout_late = crate::optout::register_stop_requests(&ctx, &late).await?;
+    let rebuild = crate::research::build(&ctx).await?;
+    let release_after_optout = crate::release::create_release(&ctx, &req).await?;
+    t.lap(
+        "late stop requests + rebuild + release",
+        format!(
+            "{} registered, {} persons purged; {} persons released",
+            optout_late.n_registered, optout_late.n_persons_purged, release_after_optout.n_persons
+        ),
+    );
+
+    // 10. Audit.
+    crate::audit::checkpoint(&ctx).await?;
+    let audit = crate::audit::verify(&ctx).await?;
+    t.lap(
+        "audit verify",
+        format!(
+            "{} entries, {} checkpoints, {}",
+            audit.n_entries,
+            audit.n_checkpoints,
+            if audit.first_bad.is_none() {
+                "intact"
+            } else {
+                "BROKEN"
+            }
+        ),
+    );
+
+    // 11. Linkage quality against the ground truth (synthetic data only).
+    let truth = read_truth(&cfg.synth_dir.join("truth").join("records.csv"))?;
+    let quality = ctx.vault.evaluate_links(&truth).await?;
+    t.lap(
+        "linkage quality",
+        format!(
+            "pairwise precision {:.4}, recall {:.4}, F1 {:.4}",
+            quality.precision, quality.recall, quality.f1
+        ),
+    );
+    ctx.close().await;
+
+    Ok(DemoReport {
+        steps: t.steps,
+        n_persons_generated: synth.persons,
+        n_submissions: files.len() as u64 + 1,
+        n_records: totals.n_records,
+        n_rejected: totals.n_rejected,
+        n_refused_optout: totals.n_opted_out,
+        duplicate_ignored,
+        rejection_report,
+        link: (&link).into(),
+        link_quality: (&quality).into(),
+        optout_early,
+        optout_rematch,
+        optout_late,
+        build,
+        rebuild,
+        release,
+        release_after_optout,
+        statistics,
+        audit,
+        data_dir: cfg.data_dir.display().to_string(),
+        synth_dir: cfg.synth_dir.display().to_string(),
+    })
+}
+
+/// Replaces a previous demo's folders; refuses to touch anything else.
+fn prepare_dirs(cfg: &DemoConfig) -> Result<()> {
+    if cfg.data_dir.exists() {
+        let is_demo = DataDir::new(&cfg.data_dir).config().is_ok_and(|c| c.demo);
+        let empty = fs::read_dir(&cfg.data_dir)
+            .map_err(Error::io(&cfg.data_dir))?
+            .next()
+            .is_none();
+        if !is_demo && !empty {
+            return Err(Error::DataDirExists(cfg.data_dir.clone()));
+        }
+        fs::remove_dir_all(&cfg.data_dir).map_err(Error::io(&cfg.data_dir))?;
+    }
+    if cfg.synth_dir.exists() {
+        if !cfg.synth_dir.join("truth").is_dir() {
+            return Err(Error::DataDirExists(cfg.synth_dir.clone()));
+        }
+        fs::remove_dir_all(&cfg.synth_dir).map_err(Error::io(&cfg.synth_dir))?;
+    }
+    Ok(())
+}
+
+/// `DIR/<provider>.<ext>` files, sorted.
+fn per_provider_files(dir: &Path, ext: &str) -> Result<Vec<(ProviderId, PathBuf)>> {
+    let mut out = Vec::new();
+    if !dir.exists() {
+        return Ok(out);
+    }
+    for entry in fs::read_dir(dir).map_err(Error::io(dir))? {
+        let path = entry.map_err(Error::io(dir))?.path();
+        if path.extension().is_some_and(|e| e == ext)
+            && let Some(stem) = path.file_stem()
+        {
+            out.push((ProviderId(stem.to_string_lossy().into_owned()), path));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `submissions/<provider>/*.ndjson`, sorted by file name (batch 1 of every provider first).
+fn submission_files(dir: &Path) -> Result<Vec<(ProviderId, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).map_err(Error::io(dir))? {
+        let sub = entry.map_err(Error::io(dir))?.path();
+        if !sub.is_dir() {
+            continue;
+        }
+        let provider = ProviderId(
+            sub.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        for f in fs::read_dir(&sub).map_err(Error::io(&sub))? {
+            let path = f.map_err(Error::io(&sub))?.path();
+            if path.extension().is_some_and(|e| e == "ndjson") {
+                out.push((provider.clone(), path));
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        let batch = |p: &Path| {
+            p.file_stem().map(|s| {
+                s.to_string_lossy()
+                    .rsplit('-')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+        };
+        (batch(&a.1), &a.0).cmp(&(batch(&b.1), &b.0))
+    });
+    Ok(out)
+}
+
+/// A copy of `src` with one record cut short and one line of garbage: what a provider's
+/// interrupted upload looks like.
+fn corrupt_copy(src: &Path, dir: &Path) -> Result<PathBuf> {
+    let text = fs::read_to_string(src).map_err(Error::io(src))?;
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    if let Some(l) = lines.get_mut(1) {
+        let cut = l
+            .char_indices()
+            .nth(l.chars().count() / 2)
+            .map_or(0, |(i, _)| i);
+        l.truncate(cut);
+    }
+    lines.insert(
+        lines.len().min(3),
+        "{\"resourceType\": \"Bundle\", \"entry\": [".to_owned(),
+    );
+    fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    let name = src
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let path = dir.join(format!("{name}-corrupt.ndjson"));
+    fs::write(&path, lines.join("\n") + "\n").map_err(Error::io(&path))?;
+    Ok(path)
+}
+
+fn read_truth(path: &Path) -> Result<Vec<(ProviderId, String, String)>> {
+    Ok(read_csv(path)?
+        .into_iter()
+        .map(|(_, row)| {
+            let get = |n: &str| row.get(n).cloned().unwrap_or_default();
+            (
+                ProviderId(get("provider_id")),
+                get("patient_id"),
+                get("person_id"),
+            )
+        })
+        .collect())
+}
+
+/// Opens a context on an existing demo directory (for tests that look inside after a run).
+///
+/// # Errors
+/// As [`crate::open`].
+pub async fn reopen(cfg: &DemoConfig, at: DateTime<Utc>) -> Result<Ctx> {
+    crate::context::open(
+        &cfg.data_dir,
+        OpenOptions {
+            urls: cfg.urls.clone(),
+            clock: Arc::new(ManualClock::new(at)),
+            seed: Some(cfg.seed ^ 0x5eed),
+            actor: "operator:test".to_owned(),
+        },
+    )
+    .await
+}

@@ -1,0 +1,574 @@
+//! Collecting data: providers, notice logs, and submissions (staged, parsed, stored, receipted).
+//!
+//! The submission path:
+//!
+//! ```text
+//! file ──stage (encrypt, fsync, SHA-256)──► staging/<sha>.stg ──► registry row `staged`  (acknowledged)
+//!      ──parse (FHIR reader, streaming)──► identity ─► vault (record keys)
+//!                                         events   ─► research/ingest/<id>.parquet (by record key)
+//!                                         rejects  ─► registry + reports/<id>-rejections.{csv,json}
+//!      ──► registry row `processed`, statutory receipt, audit entry
+//! ```
+//!
+//! Re-submitting the same bytes finds the same SHA-256 and does nothing. A crash after the
+//! acknowledgement leaves the row `staged`; [`resume_pending`] processes it again from the staged
+//! copy, and every step is idempotent (vault rows per record number, the events file replaced
+//! atomically), so nothing is lost or duplicated.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::Row;
+use tsumugi_formats::fhir::FhirReader;
+use tsumugi_govern::{Receipt, RecordBody};
+use tsumugi_identity::{Admission, Eligibility, NoticeEntry};
+use tsumugi_model::{Diagnostic, ProviderId, ProviderKind, Severity, SourceRecord};
+
+use crate::{Ctx, Error, Result, audit};
+
+/// Records handed to the vault per transaction.
+const CHUNK_RECORDS: usize = 2000;
+
+/// A provider as registered.
+#[derive(Debug, Clone)]
+pub struct ProviderRegistration {
+    /// Its code.
+    pub provider_id: ProviderId,
+    /// Its kind.
+    pub kind: ProviderKind,
+    /// Its name (an organisation, not a person).
+    pub name: String,
+    /// Its notice waiting period in days.
+    pub waiting_days: i64,
+}
+
+/// Registers (or updates) a provider.
+///
+/// # Errors
+/// Database errors.
+pub async fn register_provider(ctx: &Ctx, p: &ProviderRegistration) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO providers (provider_id, kind, name, waiting_days, registered_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (provider_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+         waiting_days = excluded.waiting_days",
+    )
+    .bind(p.provider_id.as_str().to_owned())
+    .bind(p.kind.as_str())
+    .bind(p.name.clone())
+    .bind(p.waiting_days)
+    .bind(ctx.clock.now().to_rfc3339())
+    .execute(ctx.registry.pool())
+    .await
+    .map_err(tsumugi_store::Error::db("register provider"))?;
+    audit::record(
+        ctx,
+        "provider.registered",
+        p.provider_id.as_str(),
+        serde_json::json!({"kind": p.kind.as_str()}),
+    )
+    .await
+}
+
+/// Registers every provider listed in a `providers.csv` (`provider_id,kind,name,…`).
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming the line; database errors.
+pub async fn register_providers_csv(ctx: &Ctx, path: &Path) -> Result<u64> {
+    let mut n = 0;
+    for (line, row) in read_csv(path)? {
+        let field = |name: &str| row.get(name).cloned().unwrap_or_default();
+        let kind = ProviderKind::parse(&field("kind"))
+            .ok_or_else(|| invalid(path, line, "unknown provider kind"))?;
+        let id = field("provider_id");
+        if id.is_empty() {
+            return Err(invalid(path, line, "provider_id is empty"));
+        }
+        register_provider(
+            ctx,
+            &ProviderRegistration {
+                provider_id: ProviderId(id),
+                kind,
+                name: field("name"),
+                waiting_days: ctx.config.waiting_days,
+            },
+        )
+        .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Waiting period per provider.
+pub(crate) async fn waiting_days(ctx: &Ctx) -> Result<BTreeMap<ProviderId, i64>> {
+    let rows = sqlx::query("SELECT provider_id, waiting_days FROM providers")
+        .fetch_all(ctx.registry.pool())
+        .await
+        .map_err(tsumugi_store::Error::db("read providers"))?;
+    Ok(rows
+        .iter()
+        .map(|r| (ProviderId(r.get(0)), r.get(1)))
+        .collect())
+}
+
+async fn provider_exists(ctx: &Ctx, provider: &ProviderId) -> Result<bool> {
+    Ok(
+        sqlx::query("SELECT 1 FROM providers WHERE provider_id = $1")
+            .bind(provider.as_str().to_owned())
+            .fetch_optional(ctx.registry.pool())
+            .await
+            .map_err(tsumugi_store::Error::db("read provider"))?
+            .is_some(),
+    )
+}
+
+/// Imports a provider's notice log (`patient_id,notified_on,notified_to`). Dates may be 和暦.
+///
+/// # Errors
+/// [`Error::UnknownProvider`], [`Error::InvalidInput`] naming the line (never the value).
+pub async fn import_notices(ctx: &Ctx, provider: &ProviderId, path: &Path) -> Result<u64> {
+    if !provider_exists(ctx, provider).await? {
+        return Err(Error::UnknownProvider(provider.as_str().to_owned()));
+    }
+    let mut entries = Vec::new();
+    for (line, row) in read_csv(path)? {
+        let get = |name: &str| {
+            row.get(name)
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let patient_id = get("patient_id");
+        if patient_id.is_empty() {
+            return Err(invalid(path, line, "patient_id is empty"));
+        }
+        let notified_on = tsumugi_model::wareki::parse_date(&get("notified_on"))
+            .map_err(|e| invalid(path, line, &format!("notified_on: {e}")))?;
+        let notified_to = match get("notified_to").as_str() {
+            "" => "person".to_owned(),
+            s @ ("person" | "guardian" | "bereaved") => s.to_owned(),
+            _ => {
+                return Err(invalid(
+                    path,
+                    line,
+                    "notified_to must be person, guardian or bereaved",
+                ));
+            }
+        };
+        entries.push(NoticeEntry {
+            patient_id,
+            notified_on,
+            notified_to,
+        });
+    }
+    let n = ctx.vault.import_notices(provider, &entries).await?;
+    audit::record(
+        ctx,
+        "notices.imported",
+        provider.as_str(),
+        serde_json::json!({"entries": n}),
+    )
+    .await?;
+    Ok(n)
+}
+
+/// The outcome of one submission.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmitReport {
+    /// Registry id of the submission.
+    pub submission_id: i64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    /// The same bytes had been submitted before: nothing was done.
+    pub duplicate: bool,
+    /// Records read.
+    pub n_records: u64,
+    /// Records stored.
+    pub n_accepted: u64,
+    /// Records rejected (see the report).
+    pub n_rejected: u64,
+    /// Records refused because a stop request is in force.
+    pub n_opted_out: u64,
+    /// Stored records held for notice (missing or within the waiting period) as of today.
+    pub n_held: u64,
+    /// Events stored.
+    pub n_events: u64,
+    /// Warnings (records kept, something ignored).
+    pub n_warnings: u64,
+    /// The rejection report (CSV; a JSON twin sits beside it), when anything was rejected.
+    pub rejection_report: Option<PathBuf>,
+}
+
+/// Submits one file from a provider: stage durably, acknowledge, then process.
+///
+/// # Errors
+/// [`Error::UnknownProvider`]; I/O and zone errors. Bad records are not errors: they are
+/// rejected one by one and reported.
+pub async fn submit(ctx: &Ctx, provider: &ProviderId, path: &Path) -> Result<SubmitReport> {
+    if !provider_exists(ctx, provider).await? {
+        return Err(Error::UnknownProvider(provider.as_str().to_owned()));
+    }
+    let mut src = File::open(path).map_err(Error::io(path))?;
+    let mut rng = ctx.rng();
+    let staged = tsumugi_identity::stage_file(&*ctx.keys, &mut src, &ctx.dir.staging(), &mut rng)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let existing =
+        sqlx::query("SELECT submission_id, status FROM submissions WHERE content_sha256 = $1")
+            .bind(staged.sha256.clone())
+            .fetch_optional(ctx.registry.pool())
+            .await
+            .map_err(tsumugi_store::Error::db("look up submission"))?;
+    let submission_id = match existing {
+        Some(row) => {
+            let id: i64 = row.get(0);
+            let status: String = row.get(1);
+            if status == "processed" {
+                audit::record(
+                    ctx,
+                    "submission.duplicate",
+                    &id.to_string(),
+                    serde_json::json!({"sha256": staged.sha256}),
+                )
+                .await?;
+                return Ok(SubmitReport {
+                    submission_id: id,
+                    sha256: staged.sha256,
+                    duplicate: true,
+                    n_records: 0,
+                    n_accepted: 0,
+                    n_rejected: 0,
+                    n_opted_out: 0,
+                    n_held: 0,
+                    n_events: 0,
+                    n_warnings: 0,
+                    rejection_report: None,
+                });
+            }
+            id
+        }
+        None => {
+            let row = sqlx::query(
+                "INSERT INTO submissions (provider_id, content_sha256, file_name, n_bytes, received_at, status) \
+                 VALUES ($1, $2, $3, $4, $5, 'staged') RETURNING submission_id",
+            )
+            .bind(provider.as_str().to_owned())
+            .bind(staged.sha256.clone())
+            .bind(file_name.clone())
+            .bind(staged.n_bytes as i64)
+            .bind(ctx.clock.now().to_rfc3339())
+            .fetch_one(ctx.registry.pool())
+            .await
+            .map_err(tsumugi_store::Error::db("register submission"))?;
+            let id: i64 = row.get(0);
+            audit::record(
+                ctx,
+                "submission.received",
+                &id.to_string(),
+                serde_json::json!({"provider": provider.as_str(), "sha256": staged.sha256, "bytes": staged.n_bytes}),
+            )
+            .await?;
+            id
+        }
+    };
+    process(ctx, submission_id).await
+}
+
+/// Processes every submission acknowledged but not yet processed (after a crash).
+///
+/// # Errors
+/// As [`submit`].
+pub async fn resume_pending(ctx: &Ctx) -> Result<Vec<SubmitReport>> {
+    let ids: Vec<i64> = sqlx::query(
+        "SELECT submission_id FROM submissions WHERE status = 'staged' ORDER BY submission_id",
+    )
+    .fetch_all(ctx.registry.pool())
+    .await
+    .map_err(tsumugi_store::Error::db("read pending submissions"))?
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
+    let mut out = Vec::new();
+    for id in ids {
+        out.push(process(ctx, id).await?);
+    }
+    Ok(out)
+}
+
+async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
+    let row = sqlx::query(
+        "SELECT provider_id, content_sha256, file_name FROM submissions WHERE submission_id = $1",
+    )
+    .bind(submission_id)
+    .fetch_one(ctx.registry.pool())
+    .await
+    .map_err(tsumugi_store::Error::db("read submission"))?;
+    let provider = ProviderId(row.get(0));
+    let sha256: String = row.get(1);
+    let file_name: String = row.get(2);
+    let staged_path = ctx.dir.staging().join(format!("{sha256}.stg"));
+    let reader = tsumugi_identity::open_staged(&*ctx.keys, &staged_path)?;
+    let mut events = ctx
+        .store
+        .event_writer(&ctx.store.ingest_file(submission_id))?;
+    let mut rng = ctx.rng();
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let (mut n_records, mut n_accepted, mut n_opted_out) = (0u64, 0u64, 0u64);
+    let mut kinds: BTreeSet<&'static str> = BTreeSet::new();
+    let mut batch: Vec<(u64, SourceRecord)> = Vec::with_capacity(CHUNK_RECORDS);
+    let flush = async |batch: &mut Vec<(u64, SourceRecord)>,
+                       events: &mut tsumugi_store::EventFileWriter,
+                       rng: &mut rand::rngs::StdRng|
+           -> Result<(u64, u64)> {
+        let ids: Vec<(u64, &tsumugi_model::IdentityAttributes)> =
+            batch.iter().map(|(n, r)| (*n, &r.identity)).collect();
+        let admissions = ctx
+            .vault
+            .insert_submission(submission_id, &provider, &ids, rng)
+            .await?;
+        let (mut ok, mut out) = (0, 0);
+        for ((_, record), adm) in batch.iter().zip(admissions) {
+            match adm {
+                Admission::Stored(key) => {
+                    ok += 1;
+                    for e in &record.events {
+                        events.push(key, e)?;
+                    }
+                }
+                Admission::OptedOut(_) => out += 1,
+            }
+        }
+        batch.clear();
+        Ok((ok, out))
+    };
+    for outcome in FhirReader::new(&file_name, reader) {
+        n_records += 1;
+        diagnostics.extend(outcome.warnings);
+        match outcome.result {
+            Ok(record) => {
+                kinds.extend(record.events.iter().map(|e| e.kind.as_str()));
+                batch.push((outcome.record, record));
+                if batch.len() >= CHUNK_RECORDS {
+                    let (ok, out) = flush(&mut batch, &mut events, &mut rng).await?;
+                    n_accepted += ok;
+                    n_opted_out += out;
+                }
+            }
+            Err(d) => diagnostics.push(d),
+        }
+    }
+    let (ok, out) = flush(&mut batch, &mut events, &mut rng).await?;
+    n_accepted += ok;
+    n_opted_out += out;
+    let n_events = events.finish()?;
+    let n_rejected = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count() as u64;
+    let n_warnings = diagnostics.len() as u64 - n_rejected;
+    let rejection_report = write_rejections(ctx, submission_id, &diagnostics).await?;
+
+    let today = ctx.clock.now().date_naive();
+    let eligibility = ctx
+        .vault
+        .eligibility(
+            today,
+            Some(submission_id),
+            &waiting_days(ctx).await?,
+            ctx.config.waiting_days,
+        )
+        .await?;
+    let n_held = eligibility
+        .values()
+        .filter(|e| **e != Eligibility::Usable)
+        .count() as u64;
+    sqlx::query(
+        "UPDATE submissions SET status = 'processed', n_records = $1, n_accepted = $2, n_rejected = $3, \
+         n_events = $4, processed_at = $5 WHERE submission_id = $6",
+    )
+    .bind(n_records as i64)
+    .bind(n_accepted as i64)
+    .bind(n_rejected as i64)
+    .bind(n_events as i64)
+    .bind(ctx.clock.now().to_rfc3339())
+    .bind(submission_id)
+    .execute(ctx.registry.pool())
+    .await
+    .map_err(tsumugi_store::Error::db("mark submission processed"))?;
+    let receipt = Receipt {
+        provider_id: provider.as_str().to_owned(),
+        submission_id,
+        received_on: today,
+        n_persons: n_accepted,
+        n_records,
+        data_items: kinds.iter().map(|k| (*k).to_owned()).collect(),
+        notice_confirmed: eligibility.len() as u64 - n_held,
+        n_held,
+        n_rejected,
+    };
+    tsumugi_govern::record_body(
+        &ctx.registry,
+        ctx.clock.now(),
+        provider.as_str(),
+        &RecordBody::Receipt(receipt),
+    )
+    .await?;
+    audit::record(
+        ctx,
+        "submission.accepted",
+        &submission_id.to_string(),
+        serde_json::json!({
+            "provider": provider.as_str(), "records": n_records, "accepted": n_accepted,
+            "rejected": n_rejected, "opted_out": n_opted_out, "held": n_held, "events": n_events,
+        }),
+    )
+    .await?;
+    Ok(SubmitReport {
+        submission_id,
+        sha256,
+        duplicate: false,
+        n_records,
+        n_accepted,
+        n_rejected,
+        n_opted_out,
+        n_held,
+        n_events,
+        n_warnings,
+        rejection_report,
+    })
+}
+
+/// Stores diagnostics in the registry and writes `reports/<id>-rejections.{csv,json}`.
+async fn write_rejections(
+    ctx: &Ctx,
+    submission_id: i64,
+    diagnostics: &[Diagnostic],
+) -> Result<Option<PathBuf>> {
+    let mut tx = ctx
+        .registry
+        .pool()
+        .begin()
+        .await
+        .map_err(tsumugi_store::Error::db("begin"))?;
+    sqlx::query("DELETE FROM rejections WHERE submission_id = $1")
+        .bind(submission_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(tsumugi_store::Error::db("clear rejections"))?;
+    for d in diagnostics {
+        sqlx::query(
+            "INSERT INTO rejections (submission_id, file, record_no, line_no, field, code, severity, reason_ja, reason_en) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(submission_id)
+        .bind(d.file.clone())
+        .bind(d.record as i64)
+        .bind(d.line.map(|l| l as i64))
+        .bind(d.field.clone())
+        .bind(d.code.clone())
+        .bind(severity(d.severity))
+        .bind(d.reason_ja.clone())
+        .bind(d.reason_en.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(tsumugi_store::Error::db("store rejection"))?;
+    }
+    tx.commit()
+        .await
+        .map_err(tsumugi_store::Error::db("commit rejections"))?;
+    if diagnostics.is_empty() {
+        return Ok(None);
+    }
+    let csv_path = ctx
+        .dir
+        .reports()
+        .join(format!("{submission_id:010}-rejections.csv"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| Error::Internal(e.to_string());
+    w.write_record([
+        "file",
+        "record",
+        "line",
+        "field",
+        "code",
+        "severity",
+        "reason_ja",
+        "reason_en",
+    ])
+    .map_err(csv_err)?;
+    for d in diagnostics {
+        w.write_record([
+            d.file.as_str(),
+            &d.record.to_string(),
+            &d.line.map(|l| l.to_string()).unwrap_or_default(),
+            d.field.as_deref().unwrap_or(""),
+            d.code.as_str(),
+            severity(d.severity),
+            d.reason_ja.as_str(),
+            d.reason_en.as_str(),
+        ])
+        .map_err(csv_err)?;
+    }
+    let bytes = w.into_inner().map_err(|e| Error::Internal(e.to_string()))?;
+    tsumugi_store::write_atomically(&csv_path, &bytes)?;
+    let json =
+        serde_json::to_vec_pretty(diagnostics).map_err(|e| Error::Internal(e.to_string()))?;
+    tsumugi_store::write_atomically(&csv_path.with_extension("json"), &json)?;
+    Ok(Some(csv_path))
+}
+
+fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Warning => "warning",
+        Severity::Error => "error",
+    }
+}
+
+/// Reads a UTF-8 CSV with a header into (1-based line, column → value) rows.
+pub(crate) fn read_csv(path: &Path) -> Result<Vec<(u64, BTreeMap<String, String>)>> {
+    let file = File::open(path).map_err(Error::io(path))?;
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(BufReader::new(file));
+    let headers = r
+        .headers()
+        .map_err(|_| invalid(path, 1, "unreadable header"))?
+        .clone();
+    let mut out = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let line = i as u64 + 2;
+        let rec = rec.map_err(|_| invalid(path, line, "malformed CSV row"))?;
+        out.push((
+            line,
+            headers
+                .iter()
+                .map(str::to_owned)
+                .zip(rec.iter().map(str::to_owned))
+                .collect(),
+        ));
+    }
+    Ok(out)
+}
+
+pub(crate) fn invalid(path: &Path, line: u64, reason: &str) -> Error {
+    Error::InvalidInput {
+        file: path.display().to_string(),
+        line,
+        reason: reason.to_owned(),
+    }
+}
+
+/// Parses a date column, 和暦 or western.
+pub(crate) fn parse_date_field(
+    path: &Path,
+    line: u64,
+    column: &str,
+    value: &str,
+) -> Result<NaiveDate> {
+    tsumugi_model::wareki::parse_date(value)
+        .map_err(|e| invalid(path, line, &format!("{column}: {e}")))
+}

@@ -1,0 +1,134 @@
+//! Linking records to persons and building the linked lifecourse in the research store.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use tsumugi_identity::{Eligibility, LinkSummary};
+
+use crate::{Ctx, Result, audit, ingest};
+
+/// Event rows per lifecourse file before a new file is started.
+const ROWS_PER_FILE: u64 = 4_000_000;
+
+/// Runs linkage (名寄せ) over every stored record.
+///
+/// # Errors
+/// Zone errors.
+pub async fn link(ctx: &Ctx) -> Result<LinkSummary> {
+    let mut rng = ctx.rng();
+    let summary = ctx.vault.link(ctx.clock.now(), &mut rng).await?;
+    audit::record(
+        ctx,
+        "linkage.run",
+        tsumugi_identity::RULE_VERSION,
+        serde_json::json!({
+            "records": summary.n_records, "persons": summary.n_persons,
+            "new_persons": summary.n_new_persons, "relinked": summary.n_relinked, "merges": summary.merges.len(),
+        }),
+    )
+    .await?;
+    Ok(summary)
+}
+
+/// What a build of the research store used and left out.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BuildReport {
+    /// Records in the vault.
+    pub n_records: u64,
+    /// Records usable (notice old enough).
+    pub n_usable: u64,
+    /// Records held: no notice from the provider.
+    pub n_held_no_notice: u64,
+    /// Records held: notified within the waiting period.
+    pub n_held_waiting: u64,
+    /// Persons in the lifecourse.
+    pub n_persons: u64,
+    /// Persons left out because a stop request is in force.
+    pub n_excluded_optout: u64,
+    /// Event rows in the lifecourse.
+    pub n_events: u64,
+}
+
+/// Rebuilds the linked lifecourse: only usable records (notice present and past the waiting
+/// period on today's date), only linked persons, never a person with a stop request in force.
+///
+/// # Errors
+/// Zone errors.
+pub async fn build(ctx: &Ctx) -> Result<BuildReport> {
+    let today = ctx.clock.now().date_naive();
+    let eligibility = ctx
+        .vault
+        .eligibility(
+            today,
+            None,
+            &ingest::waiting_days(ctx).await?,
+            ctx.config.waiting_days,
+        )
+        .await?;
+    let links = ctx.vault.record_persons().await?;
+    let excluded = ctx.vault.enforced_persons().await?;
+    let mut report = BuildReport {
+        n_records: eligibility.len() as u64,
+        ..BuildReport::default()
+    };
+    let mut usable: BTreeSet<i64> = BTreeSet::new();
+    for (key, e) in &eligibility {
+        match e {
+            Eligibility::Usable => {
+                report.n_usable += 1;
+                usable.insert(*key);
+            }
+            Eligibility::HeldNoNotice => report.n_held_no_notice += 1,
+            Eligibility::HeldWaiting => report.n_held_waiting += 1,
+        }
+    }
+    let profiles = ctx.vault.person_profiles(&usable).await?;
+    let in_store: BTreeSet<i64> = profiles
+        .iter()
+        .map(|p| p.person_key)
+        .filter(|k| !excluded.contains(k))
+        .collect();
+    report.n_excluded_optout = profiles
+        .iter()
+        .filter(|p| excluded.contains(&p.person_key))
+        .count() as u64;
+    let record_person: BTreeMap<i64, i64> = links
+        .into_iter()
+        .filter(|(record, person)| usable.contains(record) && in_store.contains(person))
+        .collect();
+    let mut build = ctx.store.begin_lifecourse()?;
+    let mut writer = build.next_event_writer()?;
+    for path in ctx.store.ingest_files()? {
+        for batch in ctx.store.read_events(&path)? {
+            for row in batch? {
+                if let Some(person) = record_person.get(&row.key) {
+                    writer.push(*person, &row.event)?;
+                    if writer.n_rows() >= ROWS_PER_FILE {
+                        report.n_events +=
+                            std::mem::replace(&mut writer, build.next_event_writer()?).finish()?;
+                    }
+                }
+            }
+        }
+    }
+    report.n_events += writer.finish()?;
+    let persons: Vec<_> = profiles
+        .into_iter()
+        .filter(|p| in_store.contains(&p.person_key))
+        .collect();
+    report.n_persons = persons.len() as u64;
+    build.write_persons(&persons)?;
+    build.commit()?;
+    audit::record(
+        ctx,
+        "research_store.built",
+        &today.to_string(),
+        serde_json::json!({
+            "persons": report.n_persons, "events": report.n_events, "usable_records": report.n_usable,
+            "held_no_notice": report.n_held_no_notice, "held_waiting": report.n_held_waiting,
+            "excluded_optout": report.n_excluded_optout,
+        }),
+    )
+    .await?;
+    Ok(report)
+}

@@ -1,0 +1,364 @@
+//! Command-line arguments and their dispatch to `tsumugi-app`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use tsumugi_app::{DatabaseUrls, OpenOptions, SystemClock};
+use tsumugi_model::ProviderId;
+
+use crate::output;
+
+/// tsumugi 紡ぎ — certified anonymized medical data processing (次世代医療基盤法).
+#[derive(Debug, Parser)]
+#[command(name = "tsumugi", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data directory and databases are.
+#[derive(Debug, Args, Clone)]
+pub struct DataArgs {
+    /// Data directory データディレクトリ.
+    #[arg(long, env = "TSUMUGI_DATA", default_value = "./tsumugi-data")]
+    data: PathBuf,
+    /// Registry database URL (default: embedded SQLite in the data directory), e.g. postgres://…
+    #[arg(long, env = "TSUMUGI_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Identity vault database URL (default: embedded SQLite in the data directory).
+    #[arg(long, env = "TSUMUGI_VAULT_URL")]
+    vault_url: Option<String>,
+}
+
+impl DataArgs {
+    fn urls(&self) -> DatabaseUrls {
+        DatabaseUrls {
+            registry: self.database_url.clone(),
+            vault: self.vault_url.clone(),
+        }
+    }
+
+    fn options(&self) -> OpenOptions {
+        OpenOptions {
+            urls: self.urls(),
+            clock: Arc::new(SystemClock),
+            seed: None,
+            actor: actor(),
+        }
+    }
+
+    async fn open(&self) -> Result<tsumugi_app::Ctx> {
+        tsumugi_app::open(&self.data, self.options())
+            .await
+            .with_context(|| format!("opening data directory {}", self.data.display()))
+    }
+}
+
+fn actor() -> String {
+    format!(
+        "operator:{}",
+        std::env::var("USER").unwrap_or_else(|_| "cli".to_owned())
+    )
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a data directory データディレクトリを作成 (keys, registry, vault, research store).
+    Init {
+        /// The folder to create (or `--data`).
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Run the whole path on a synthetic population 合成データで全工程を実行.
+    Demo {
+        #[command(flatten)]
+        data: DemoArgs,
+    },
+    /// Register providers from a providers.csv 提供者を登録.
+    Providers {
+        /// `provider_id,kind,name,…`
+        csv: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Import a provider's notice log 通知記録を取込.
+    Notices {
+        /// The provider.
+        #[arg(long)]
+        provider: String,
+        /// `patient_id,notified_on,notified_to`
+        csv: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Submit provider files データ提出 (FHIR NDJSON / Bundle JSON).
+    Ingest {
+        /// The provider sending them.
+        #[arg(long)]
+        provider: String,
+        /// Files to submit.
+        files: Vec<PathBuf>,
+        /// Also finish submissions interrupted by a crash.
+        #[arg(long)]
+        resume: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Register stop requests 提供停止請求を登録 (CSV) and purge matched persons.
+    Optout {
+        /// Stop-request CSV.
+        csv: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Link records to persons 名寄せ, then match open stop requests again.
+    Link {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Build the research store 研究用データベースを構築 (notice periods and opt-outs applied).
+    Build {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Produce an anonymized release 匿名加工データを提供 for an approved application.
+    Release {
+        /// The approved application id.
+        #[arg(long)]
+        application: String,
+        /// The recipient.
+        #[arg(long, default_value = "applicant")]
+        recipient: String,
+        /// Minimum persons per equivalence class.
+        #[arg(long, default_value_t = 5)]
+        k: u32,
+        /// Largest share of persons that may be suppressed.
+        #[arg(long, default_value_t = 0.2)]
+        max_suppression: f64,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Persons with a diagnosis by prefecture × age band, disclosure-checked 統計.
+    Stats {
+        /// The approved application id.
+        #[arg(long)]
+        application: String,
+        /// ICD-10 prefix, e.g. E11.
+        #[arg(long)]
+        icd10: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Audit log 監査ログ.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditAction {
+    /// Verify the hash chain and signed checkpoints ハッシュチェーンを検証; exit 3 when broken.
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Sign a checkpoint of the chain head チェックポイントに署名.
+    Checkpoint {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+/// Options of `tsumugi demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Data directory to (re)create; only a previous demo directory is replaced.
+    #[arg(long, default_value = "./demo-data")]
+    data: PathBuf,
+    /// Where synthetic provider files and the ground truth go (default: `<data>-synthetic`).
+    #[arg(long)]
+    synth_out: Option<PathBuf>,
+    /// Persons to generate.
+    #[arg(long, default_value_t = 10_000)]
+    persons: u64,
+    /// Seed of the synthetic population.
+    #[arg(long, default_value_t = 20_261_125)]
+    seed: u64,
+    /// Registry database URL (default: embedded SQLite).
+    #[arg(long, env = "TSUMUGI_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Init { dir, data } => {
+            let root = dir.unwrap_or_else(|| data.data.clone());
+            let ctx = tsumugi_app::init(&root, false, data.options())
+                .await
+                .with_context(|| format!("creating data directory {}", root.display()))?;
+            ctx.close().await;
+            output::line(&format!(
+                "データディレクトリを作成しました / created data directory: {}",
+                root.display()
+            ));
+        }
+        Command::Demo { data } => {
+            let synth_dir = data.synth_out.clone().unwrap_or_else(|| {
+                let mut s = data.data.clone().into_os_string();
+                s.push("-synthetic");
+                PathBuf::from(s)
+            });
+            let cfg = tsumugi_app::demo::DemoConfig {
+                data_dir: data.data.clone(),
+                synth_dir,
+                persons: data.persons,
+                seed: data.seed,
+                urls: DatabaseUrls {
+                    registry: data.database_url.clone(),
+                    vault: None,
+                },
+                start: tsumugi_app::Clock::now(&SystemClock),
+            };
+            let bars = crate::progress::Bars::default();
+            let report = tsumugi_app::demo::run(&cfg, &bars)
+                .await
+                .context("demo failed")?;
+            if data.json {
+                output::json(&report)?;
+            } else {
+                output::demo(&report);
+            }
+            if report.audit.first_bad.is_some() {
+                return Ok(ExitCode::from(3));
+            }
+        }
+        Command::Providers { csv, data } => {
+            let ctx = data.open().await?;
+            let n = tsumugi_app::ingest::register_providers_csv(&ctx, &csv).await?;
+            ctx.close().await;
+            output::line(&format!("{n} 提供者を登録 / providers registered"));
+        }
+        Command::Notices {
+            provider,
+            csv,
+            data,
+        } => {
+            let ctx = data.open().await?;
+            let n = tsumugi_app::ingest::import_notices(&ctx, &ProviderId(provider), &csv).await?;
+            ctx.close().await;
+            output::line(&format!("{n} 件の通知記録 / notice entries imported"));
+        }
+        Command::Ingest {
+            provider,
+            files,
+            resume,
+            data,
+        } => {
+            let ctx = data.open().await?;
+            if resume {
+                for r in tsumugi_app::ingest::resume_pending(&ctx).await? {
+                    output::submission(&r);
+                }
+            }
+            let provider = ProviderId(provider);
+            for f in &files {
+                let r = tsumugi_app::ingest::submit(&ctx, &provider, f)
+                    .await
+                    .with_context(|| format!("submitting {}", f.display()))?;
+                output::submission(&r);
+            }
+            ctx.close().await;
+        }
+        Command::Optout { csv, data } => {
+            let ctx = data.open().await?;
+            let window = tsumugi_app::optout::ReceivedWindow {
+                after: None,
+                until: None,
+            };
+            let requests = tsumugi_app::optout::read_stop_requests(&csv, window)?;
+            let r = tsumugi_app::optout::register_stop_requests(&ctx, &requests).await?;
+            ctx.close().await;
+            output::json(&r)?;
+        }
+        Command::Link { data } => {
+            let ctx = data.open().await?;
+            let s = tsumugi_app::research::link(&ctx).await?;
+            let o = tsumugi_app::optout::rematch(&ctx).await?;
+            ctx.close().await;
+            output::line(&format!(
+                "名寄せ / linked: {} records → {} persons ({} new, {} merges); 停止請求 / stop requests: {} persons purged",
+                s.n_records,
+                s.n_persons,
+                s.n_new_persons,
+                s.merges.len(),
+                o.n_persons_purged
+            ));
+        }
+        Command::Build { data } => {
+            let ctx = data.open().await?;
+            let r = tsumugi_app::research::build(&ctx).await?;
+            ctx.close().await;
+            output::json(&r)?;
+        }
+        Command::Release {
+            application,
+            recipient,
+            k,
+            max_suppression,
+            data,
+        } => {
+            let ctx = data.open().await?;
+            let req = tsumugi_app::release::ReleaseRequest {
+                application_id: application,
+                recipient,
+                k,
+                max_suppression,
+            };
+            let r = tsumugi_app::release::create_release(&ctx, &req).await?;
+            ctx.close().await;
+            output::json(&r)?;
+        }
+        Command::Stats {
+            application,
+            icd10,
+            data,
+        } => {
+            let ctx = data.open().await?;
+            let r = tsumugi_app::statistics::diagnosis_by_prefecture_and_age(
+                &ctx,
+                &application,
+                &icd10,
+            )
+            .await?;
+            ctx.close().await;
+            output::json(&r)?;
+        }
+        Command::Audit { action } => match action {
+            AuditAction::Verify { data } => {
+                let ctx = data.open().await?;
+                let s = tsumugi_app::audit::verify(&ctx).await?;
+                ctx.close().await;
+                return Ok(output::audit(&s));
+            }
+            AuditAction::Checkpoint { data } => {
+                let ctx = data.open().await?;
+                let seq = tsumugi_app::audit::checkpoint(&ctx).await?;
+                ctx.close().await;
+                output::line(&match seq {
+                    Some(s) => format!("チェックポイントに署名 / checkpoint signed at entry {s}"),
+                    None => "署名済み / head already checkpointed".to_owned(),
+                });
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}

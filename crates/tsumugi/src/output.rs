@@ -1,0 +1,162 @@
+//! Everything the CLI prints: bilingual lines, JSON, the demo summary.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // the CLI's one place that writes to the terminal
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+use tsumugi_app::AuditStatus;
+use tsumugi_app::demo::DemoReport;
+use tsumugi_app::ingest::SubmitReport;
+
+/// One line on stdout.
+pub fn line(s: &str) {
+    println!("{s}");
+}
+
+/// Pretty JSON on stdout.
+pub fn json<T: Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+/// An error and its causes on stderr.
+pub fn error(e: &anyhow::Error) {
+    eprintln!("エラー / error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  原因 / caused by: {cause}");
+    }
+}
+
+/// One submission's outcome.
+pub fn submission(r: &SubmitReport) {
+    if r.duplicate {
+        println!(
+            "提出 #{} は受領済み（同一内容）/ submission #{} already received (same SHA-256): nothing to do",
+            r.submission_id, r.submission_id
+        );
+        return;
+    }
+    println!(
+        "提出 / submission #{}: {} records, {} accepted 受理, {} rejected 却下, {} refused (opt-out) 停止請求, {} held (notice) 保留, {} events",
+        r.submission_id,
+        r.n_records,
+        r.n_accepted,
+        r.n_rejected,
+        r.n_opted_out,
+        r.n_held,
+        r.n_events
+    );
+    if let Some(p) = &r.rejection_report {
+        println!("  却下理由 / rejection report: {}", p.display());
+    }
+}
+
+/// The audit verification result, and the exit code it means.
+pub fn audit(s: &AuditStatus) -> ExitCode {
+    match &s.first_bad {
+        None => {
+            println!(
+                "監査ログ正常 / audit chain intact: {} entries, {} signed checkpoints",
+                s.n_entries, s.n_checkpoints
+            );
+            ExitCode::SUCCESS
+        }
+        Some((seq, reason)) => {
+            eprintln!("監査ログ破損 / audit chain broken at entry {seq}: {reason}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// The demo's summary.
+pub fn demo(r: &DemoReport) {
+    println!();
+    println!("tsumugi demo — {} persons 人", r.n_persons_generated);
+    println!("{:-<100}", "");
+    println!("{:<40} {:>8}  detail", "step 工程", "seconds");
+    let mut total = 0.0;
+    for s in &r.steps {
+        total += s.seconds;
+        println!("{:<40} {:>8.2}  {}", s.step, s.seconds, s.detail);
+    }
+    println!("{:<40} {:>8.2}", "total 合計", total);
+    println!("{:-<100}", "");
+    println!(
+        "submissions 提出            {} (duplicate ignored 重複無視: {})",
+        r.n_submissions, r.duplicate_ignored
+    );
+    println!("records read 読込           {}", r.n_records);
+    println!("rejected 却下               {}", r.n_rejected);
+    println!("refused at ingest (opt-out) {}", r.n_refused_optout);
+    println!(
+        "held for notice 通知待ち保留 {} no notice 通知なし, {} within waiting period 待機期間内",
+        r.build.n_held_no_notice, r.build.n_held_waiting
+    );
+    println!(
+        "opted out 提供停止           early {} (+{} after linkage), late {}; persons purged {}",
+        r.optout_early.n_registered,
+        r.optout_rematch.n_persons_purged,
+        r.optout_late.n_registered,
+        r.optout_early.n_persons_purged
+            + r.optout_rematch.n_persons_purged
+            + r.optout_late.n_persons_purged
+    );
+    println!(
+        "linked persons 名寄せ後人数  {} from {} records",
+        r.link.n_persons, r.link.n_records
+    );
+    println!(
+        "linkage quality 名寄せ精度   precision {:.4} recall {:.4} F1 {:.4} ({} true persons, {} found)",
+        r.link_quality.precision,
+        r.link_quality.recall,
+        r.link_quality.f1,
+        r.link_quality.n_true_persons,
+        r.link_quality.n_found_persons
+    );
+    println!(
+        "research store 研究用DB     {} persons, {} events",
+        r.rebuild.n_persons, r.rebuild.n_events
+    );
+    for rel in [&r.release, &r.release_after_optout] {
+        println!(
+            "release 提供 {}  {} persons, {} events, k=5 smallest class {}, opt-out registry v{}",
+            rel.release_id, rel.n_persons, rel.n_events, rel.min_class, rel.optout_version
+        );
+    }
+    println!(
+        "statistics 統計 {}  {} cells, {} primary + {} secondary suppressed",
+        r.statistics.result_id,
+        r.statistics.n_cells,
+        r.statistics.n_primary,
+        r.statistics.n_secondary
+    );
+    println!(
+        "audit 監査ログ              {} entries, {} checkpoints, {}",
+        r.audit.n_entries,
+        r.audit.n_checkpoints,
+        if r.audit.first_bad.is_none() {
+            "intact 正常"
+        } else {
+            "BROKEN 破損"
+        }
+    );
+    println!("{:-<100}", "");
+    println!("outputs 出力:");
+    println!("  data directory     {}", r.data_dir);
+    println!(
+        "  releases           {}",
+        r.release_after_optout
+            .dir
+            .rsplit_once('/')
+            .map_or("", |(d, _)| d)
+    );
+    println!("  latest release     {}", r.release_after_optout.dir);
+    println!("  statistics table   {}", r.statistics.csv_path);
+    if let Some(p) = &r.rejection_report {
+        println!("  rejection report   {p}");
+    }
+    println!(
+        "  synthetic input    {} (ground truth in truth/, outside the data directory)",
+        r.synth_dir
+    );
+}

@@ -1,14 +1,15 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Project automation for tsumugi.
+//!
+//! For now the crate holds only the **tidy checks**: `#[test]`s that read the workspace itself
+//! and fail when it drifts from the rules in `DESIGN.md` and `STYLE.md` (modeled on
+//! rust-analyzer's `xtask/src/tidy.rs`). They run with `cargo test -p xtask`:
+//!
+//! - the crate graph equals the table in DESIGN §3, and only `tsumugi-app` reaches
+//!   `tsumugi-identity`;
+//! - every source file starts with a `//!` module doc;
+//! - library crates do not print (only files that opt in with
+//!   `#![allow(clippy::print_stdout …)]`, the CLI's output module);
+//! - `Cargo.lock` holds no `rusqlite` (it would link a second sqlite3 beside sqlx).
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+mod tidy;

@@ -25,4 +25,6 @@ mod release;
 pub use crate::error::{Error, Result};
 pub use crate::kanon::{Generalized, KAnonymity, QuasiRow, age_band, k_anonymize, region_levels};
 pub use crate::manifest::{FileEntry, Manifest};
-pub use crate::release::{ReleaseConfig, ReleaseSummary, write_release};
+pub use crate::release::{
+    ReleaseConfig, ReleaseSummary, derive_release_key, pseudonym, write_release,
+};

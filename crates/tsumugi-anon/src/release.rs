@@ -285,8 +285,20 @@ pub fn write_release(
     })
 }
 
-/// `HMAC-SHA-256(key, person_key)`, first 16 bytes in hex.
-fn pseudonym(key: &[u8; 32], person_key: i64) -> String {
+/// A release key derived from a seed, for reproducible releases (the same inputs, config and
+/// seed give byte-identical packages) and for tests that must recompute pseudonyms. Production
+/// releases use a random key that is discarded, so pseudonyms cannot be recomputed.
+pub fn derive_release_key(seed: u64, release_id: &str) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = Sha256::new();
+    h.update(b"tsumugi-release-key-v1\0");
+    h.update(seed.to_le_bytes());
+    h.update(release_id.as_bytes());
+    h.finalize().into()
+}
+
+/// The release pseudonym of a person: `HMAC-SHA-256(key, person_key)`, first 16 bytes in hex.
+pub fn pseudonym(key: &[u8; 32], person_key: i64) -> String {
     // HMAC accepts any key length; the error branch cannot occur for 32 bytes.
     let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(key) else {
         return String::new();

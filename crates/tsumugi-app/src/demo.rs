@@ -340,6 +340,7 @@ pub async fn run(cfg: &DemoConfig, progress: &dyn Progress) -> Result<DemoReport
         recipient: "sample university".to_owned(),
         k: 5,
         max_suppression: 0.2,
+        seed: Some(cfg.seed),
     };
     let release = crate::release::create_release(&ctx, &req).await?;
     t.lap(

@@ -278,6 +278,36 @@ pub async fn submit(ctx: &Ctx, provider: &ProviderId, path: &Path) -> Result<Sub
     process(ctx, submission_id).await
 }
 
+/// How much the stores hold (for checking idempotence and for status pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StoreCounts {
+    /// Submissions registered.
+    pub n_submissions: i64,
+    /// Source records in the vault.
+    pub n_vault_records: i64,
+    /// Event rows in the research store's ingest files.
+    pub n_ingest_rows: u64,
+}
+
+/// Counts what the registry, the vault and the research store hold.
+///
+/// # Errors
+/// Zone errors.
+pub async fn counts(ctx: &Ctx) -> Result<StoreCounts> {
+    let n_submissions: i64 = sqlx::query("SELECT COUNT(*) FROM submissions")
+        .fetch_one(ctx.registry.pool())
+        .await
+        .map_err(tsumugi_store::Error::db("count submissions"))?
+        .get(0);
+    let mut n_ingest_rows = 0;
+    for path in ctx.store.ingest_files()? {
+        for batch in ctx.store.read_events(&path)? {
+            n_ingest_rows += batch?.len() as u64;
+        }
+    }
+    Ok(StoreCounts { n_submissions, n_vault_records: ctx.vault.n_records().await?, n_ingest_rows })
+}
+
 /// Processes every submission acknowledged but not yet processed (after a crash).
 ///
 /// # Errors

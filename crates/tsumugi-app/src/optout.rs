@@ -187,6 +187,18 @@ pub async fn rematch(ctx: &Ctx) -> Result<OptOutReport> {
     Ok(report)
 }
 
+/// The consultation centre's question "is this patient's data held, under which person?":
+/// the opaque person keys of the records `provider` holds under `patient_id` (empty once the
+/// person's data has been purged). The lookup itself is audited.
+///
+/// # Errors
+/// Zone errors.
+pub async fn persons_of_patient(ctx: &Ctx, provider: &ProviderId, patient_id: &str) -> Result<BTreeSet<i64>> {
+    let persons = ctx.vault.persons_of_patient(provider, patient_id).await?;
+    audit::record(ctx, "identity.lookup", provider.as_str(), serde_json::json!({"found": persons.len()})).await?;
+    Ok(persons)
+}
+
 fn status_name(s: &StopStatus) -> &'static str {
     match s {
         StopStatus::Enforced { .. } => "enforced",

@@ -65,6 +65,9 @@ pub struct ReleaseRequest {
     pub k: u32,
     /// Largest share of persons that may be suppressed.
     pub max_suppression: f64,
+    /// Derive the pseudonym key from this seed (reproducible packages); `None` draws a random
+    /// key that is discarded after the release, so pseudonyms can never be recomputed.
+    pub seed: Option<u64>,
 }
 
 /// A produced release.
@@ -118,8 +121,14 @@ pub async fn create_release(ctx: &Ctx, req: &ReleaseRequest) -> Result<ReleaseOu
     let excluded = ctx.vault.enforced_persons().await?;
     // The release key exists only for the duration of this call: pseudonyms cannot be
     // recomputed, so two releases cannot be joined.
-    let mut key = [0u8; 32];
-    ctx.rng().fill_bytes(&mut key);
+    let mut key = match req.seed {
+        Some(seed) => tsumugi_anon::derive_release_key(seed, &release_id),
+        None => {
+            let mut k = [0u8; 32];
+            ctx.rng().fill_bytes(&mut k);
+            k
+        }
+    };
     let cfg = ReleaseConfig {
         release_id: release_id.clone(),
         application_id: req.application_id.clone(),

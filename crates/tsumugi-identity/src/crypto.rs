@@ -33,7 +33,7 @@ impl FieldCipher {
         &self,
         column: &'static str,
         plain: &[u8],
-        rng: &mut dyn RngCore,
+        rng: &mut (dyn RngCore + Send),
     ) -> Result<Vec<u8>> {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);

@@ -143,7 +143,7 @@ impl Vault {
         &self,
         req: &StopRequest,
         at: DateTime<Utc>,
-        rng: &mut dyn RngCore,
+        rng: &mut (dyn RngCore + Send),
     ) -> Result<StopOutcome> {
         if let Some(existing) = self.stored_outcome(&req.request_id).await? {
             return Ok(existing);

@@ -58,7 +58,7 @@ pub fn stage_file(
     keys: &dyn KeyProvider,
     src: &mut dyn Read,
     dir: &Path,
-    rng: &mut dyn RngCore,
+    rng: &mut (dyn RngCore + Send),
 ) -> Result<StagedFile> {
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let key = keys.key(KeyName::Staging)?;

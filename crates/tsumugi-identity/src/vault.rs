@@ -79,7 +79,7 @@ impl Vault {
         db: Database,
         keys: &dyn KeyProvider,
         at: DateTime<Utc>,
-        rng: &mut dyn RngCore,
+        rng: &mut (dyn RngCore + Send),
     ) -> Result<Vault> {
         db.migrate(&VAULT_SQLITE, &VAULT_POSTGRES).await?;
         let kek = FieldCipher::new(&*keys.key(KeyName::VaultKek)?);
@@ -141,7 +141,7 @@ impl Vault {
         &self,
         column: &'static str,
         value: &T,
-        rng: &mut dyn RngCore,
+        rng: &mut (dyn RngCore + Send),
     ) -> Result<Vec<u8>> {
         let plain = Zeroizing::new(
             serde_json::to_vec(value)
@@ -172,7 +172,7 @@ impl Vault {
         submission_id: i64,
         provider: &ProviderId,
         records: &[(u64, &IdentityAttributes)],
-        rng: &mut dyn RngCore,
+        rng: &mut (dyn RngCore + Send),
     ) -> Result<Vec<Admission>> {
         let blocked = self.blocked_digests().await?;
         let mut tx = self
@@ -396,6 +396,25 @@ impl Vault {
         .await
         .map_err(Error::vault("read links"))?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// The person keys of the records a provider holds under `patient_id` (for answering a
+    /// provider's or a person's question "is this person's data here, and is the stop in
+    /// force?"). Returns only opaque keys.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn persons_of_patient(&self, provider: &ProviderId, patient_id: &str) -> Result<BTreeSet<i64>> {
+        let rows = sqlx::query(
+            "SELECT person_key FROM source_records WHERE provider_id = $1 AND patient_ref = $2 \
+             AND person_key IS NOT NULL",
+        )
+        .bind(provider.as_str().to_owned())
+        .bind(self.patient_ref(provider, patient_id))
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(Error::vault("look up patient"))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     /// Number of records stored.

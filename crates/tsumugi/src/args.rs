@@ -322,6 +322,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 recipient,
                 k,
                 max_suppression,
+                seed: None,
             };
             let r = tsumugi_app::release::create_release(&ctx, &req).await?;
             ctx.close().await;

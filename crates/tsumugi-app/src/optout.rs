@@ -1,6 +1,6 @@
 //! Honouring stop requests (提供停止請求): register, match, purge, record the deletion.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -207,50 +207,47 @@ fn status_name(s: &StopStatus) -> &'static str {
     }
 }
 
-/// Purges each enforced person still holding data: vault records, research ingest rows (the
-/// lifecourse is rebuilt from those), with a statutory deletion record and an audit entry.
-async fn purge_enforced(
-    ctx: &Ctx,
-    outcomes: &[StopOutcome],
-    report: &mut OptOutReport,
-) -> Result<()> {
-    let mut done: BTreeSet<i64> = BTreeSet::new();
+/// Purges each enforced person still holding data: vault records, then in one pass their
+/// research rows (ingest rows by record key, lifecourse rows by person key), then a statutory
+/// deletion record and an audit entry per person.
+async fn purge_enforced(ctx: &Ctx, outcomes: &[StopOutcome], report: &mut OptOutReport) -> Result<()> {
+    let mut purged: BTreeMap<i64, (String, BTreeSet<i64>)> = BTreeMap::new();
     for o in outcomes {
-        let StopStatus::Enforced { person_key } = o.status else {
-            continue;
-        };
-        if !done.insert(person_key) {
+        let StopStatus::Enforced { person_key } = o.status else { continue };
+        if purged.contains_key(&person_key) {
             continue;
         }
         let records = ctx.vault.purge_person(person_key).await?;
-        if records.is_empty() {
-            continue;
+        if !records.is_empty() {
+            purged.insert(person_key, (o.request_id.clone(), records));
         }
-        let rows = ctx.store.purge_ingest_keys(&records)?
-            + ctx
-                .store
-                .purge_lifecourse_persons(&BTreeSet::from([person_key]))?;
+    }
+    if purged.is_empty() {
+        return Ok(());
+    }
+    let record_keys: BTreeSet<i64> = purged.values().flat_map(|(_, r)| r.iter().copied()).collect();
+    let person_keys: BTreeSet<i64> = purged.keys().copied().collect();
+    let ingest_rows = ctx.store.purge_ingest_keys(&record_keys)?;
+    let lifecourse_rows = ctx.store.purge_lifecourse_persons(&person_keys)?;
+    for (person_key, (request_id, records)) in &purged {
+        let rows = records.iter().map(|k| ingest_rows.get(k).copied().unwrap_or(0)).sum::<u64>()
+            + lifecourse_rows.get(person_key).copied().unwrap_or(0);
         report.n_persons_purged += 1;
         report.n_records_purged += records.len() as u64;
         report.n_rows_purged += rows;
         let deletion = Deletion {
-            person_key,
+            person_key: *person_key,
             reason: "stop request (提供停止請求)".to_owned(),
-            request_id: o.request_id.clone(),
+            request_id: request_id.clone(),
             n_vault_records: records.len() as u64,
             n_research_rows: rows,
         };
-        tsumugi_govern::record_body(
-            &ctx.registry,
-            ctx.clock.now(),
-            &person_key.to_string(),
-            &RecordBody::Deletion(deletion),
-        )
-        .await?;
+        tsumugi_govern::record_body(&ctx.registry, ctx.clock.now(), &person_key.to_string(), &RecordBody::Deletion(deletion))
+            .await?;
         audit::record(
             ctx,
             "optout.purged",
-            &o.request_id,
+            request_id,
             serde_json::json!({"person_key": person_key, "vault_records": records.len(), "research_rows": rows}),
         )
         .await?;

@@ -8,6 +8,7 @@
 mod events;
 mod persons;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -118,23 +119,20 @@ impl ResearchStore {
     }
 
     /// Removes every ingest row whose key is in `keys` (a purge after a stop request), rewriting
-    /// only the files that hold such rows. Returns the number of rows removed.
+    /// only the files that hold such rows. Returns the rows removed per key.
     ///
     /// # Errors
     /// Store errors; each file is replaced atomically, so a crash leaves old or new, never torn.
-    pub fn purge_ingest_keys(&self, keys: &std::collections::BTreeSet<i64>) -> Result<u64> {
+    pub fn purge_ingest_keys(&self, keys: &BTreeSet<i64>) -> Result<BTreeMap<i64, u64>> {
         self.purge_rows(&self.ingest_files()?, keys)
     }
 
     /// Removes the lifecourse rows and persons-file rows of `persons` (person keys). Returns the
-    /// number of event rows removed.
+    /// event rows removed per person.
     ///
     /// # Errors
     /// As [`ResearchStore::purge_ingest_keys`].
-    pub fn purge_lifecourse_persons(
-        &self,
-        persons: &std::collections::BTreeSet<i64>,
-    ) -> Result<u64> {
+    pub fn purge_lifecourse_persons(&self, persons: &BTreeSet<i64>) -> Result<BTreeMap<i64, u64>> {
         let removed = self.purge_rows(&self.lifecourse_event_files()?, persons)?;
         let path = self.persons_file();
         if path.exists() {
@@ -150,8 +148,8 @@ impl ResearchStore {
         Ok(removed)
     }
 
-    fn purge_rows(&self, files: &[PathBuf], keys: &std::collections::BTreeSet<i64>) -> Result<u64> {
-        let mut removed = 0;
+    fn purge_rows(&self, files: &[PathBuf], keys: &BTreeSet<i64>) -> Result<BTreeMap<i64, u64>> {
+        let mut removed: BTreeMap<i64, u64> = BTreeMap::new();
         for path in files {
             let mut hit = false;
             for batch in self.read_events(path)? {
@@ -167,7 +165,7 @@ impl ResearchStore {
             for batch in self.read_events(path)? {
                 for r in batch? {
                     if keys.contains(&r.key) {
-                        removed += 1;
+                        *removed.entry(r.key).or_default() += 1;
                     } else {
                         w.push(r.key, &r.event)?;
                     }

@@ -305,7 +305,11 @@ pub async fn counts(ctx: &Ctx) -> Result<StoreCounts> {
             n_ingest_rows += batch?.len() as u64;
         }
     }
-    Ok(StoreCounts { n_submissions, n_vault_records: ctx.vault.n_records().await?, n_ingest_rows })
+    Ok(StoreCounts {
+        n_submissions,
+        n_vault_records: ctx.vault.n_records().await?,
+        n_ingest_rows,
+    })
 }
 
 /// Processes every submission acknowledged but not yet processed (after a crash).

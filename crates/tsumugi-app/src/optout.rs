@@ -193,9 +193,19 @@ pub async fn rematch(ctx: &Ctx) -> Result<OptOutReport> {
 ///
 /// # Errors
 /// Zone errors.
-pub async fn persons_of_patient(ctx: &Ctx, provider: &ProviderId, patient_id: &str) -> Result<BTreeSet<i64>> {
+pub async fn persons_of_patient(
+    ctx: &Ctx,
+    provider: &ProviderId,
+    patient_id: &str,
+) -> Result<BTreeSet<i64>> {
     let persons = ctx.vault.persons_of_patient(provider, patient_id).await?;
-    audit::record(ctx, "identity.lookup", provider.as_str(), serde_json::json!({"found": persons.len()})).await?;
+    audit::record(
+        ctx,
+        "identity.lookup",
+        provider.as_str(),
+        serde_json::json!({"found": persons.len()}),
+    )
+    .await?;
     Ok(persons)
 }
 
@@ -210,10 +220,16 @@ fn status_name(s: &StopStatus) -> &'static str {
 /// Purges each enforced person still holding data: vault records, then in one pass their
 /// research rows (ingest rows by record key, lifecourse rows by person key), then a statutory
 /// deletion record and an audit entry per person.
-async fn purge_enforced(ctx: &Ctx, outcomes: &[StopOutcome], report: &mut OptOutReport) -> Result<()> {
+async fn purge_enforced(
+    ctx: &Ctx,
+    outcomes: &[StopOutcome],
+    report: &mut OptOutReport,
+) -> Result<()> {
     let mut purged: BTreeMap<i64, (String, BTreeSet<i64>)> = BTreeMap::new();
     for o in outcomes {
-        let StopStatus::Enforced { person_key } = o.status else { continue };
+        let StopStatus::Enforced { person_key } = o.status else {
+            continue;
+        };
         if purged.contains_key(&person_key) {
             continue;
         }
@@ -225,12 +241,18 @@ async fn purge_enforced(ctx: &Ctx, outcomes: &[StopOutcome], report: &mut OptOut
     if purged.is_empty() {
         return Ok(());
     }
-    let record_keys: BTreeSet<i64> = purged.values().flat_map(|(_, r)| r.iter().copied()).collect();
+    let record_keys: BTreeSet<i64> = purged
+        .values()
+        .flat_map(|(_, r)| r.iter().copied())
+        .collect();
     let person_keys: BTreeSet<i64> = purged.keys().copied().collect();
     let ingest_rows = ctx.store.purge_ingest_keys(&record_keys)?;
     let lifecourse_rows = ctx.store.purge_lifecourse_persons(&person_keys)?;
     for (person_key, (request_id, records)) in &purged {
-        let rows = records.iter().map(|k| ingest_rows.get(k).copied().unwrap_or(0)).sum::<u64>()
+        let rows = records
+            .iter()
+            .map(|k| ingest_rows.get(k).copied().unwrap_or(0))
+            .sum::<u64>()
             + lifecourse_rows.get(person_key).copied().unwrap_or(0);
         report.n_persons_purged += 1;
         report.n_records_purged += records.len() as u64;
@@ -242,8 +264,13 @@ async fn purge_enforced(ctx: &Ctx, outcomes: &[StopOutcome], report: &mut OptOut
             n_vault_records: records.len() as u64,
             n_research_rows: rows,
         };
-        tsumugi_govern::record_body(&ctx.registry, ctx.clock.now(), &person_key.to_string(), &RecordBody::Deletion(deletion))
-            .await?;
+        tsumugi_govern::record_body(
+            &ctx.registry,
+            ctx.clock.now(),
+            &person_key.to_string(),
+            &RecordBody::Deletion(deletion),
+        )
+        .await?;
         audit::record(
             ctx,
             "optout.purged",

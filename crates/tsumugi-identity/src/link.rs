@@ -62,7 +62,11 @@ impl Vault {
     ///
     /// # Errors
     /// Vault errors.
-    pub async fn link(&self, at: DateTime<Utc>, rng: &mut (dyn RngCore + Send)) -> Result<LinkSummary> {
+    pub async fn link(
+        &self,
+        at: DateTime<Utc>,
+        rng: &mut (dyn RngCore + Send),
+    ) -> Result<LinkSummary> {
         let records =
             sqlx::query("SELECT record_key, person_key FROM source_records ORDER BY record_key")
                 .fetch_all(self.db.pool())

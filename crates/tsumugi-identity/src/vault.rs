@@ -404,7 +404,11 @@ impl Vault {
     ///
     /// # Errors
     /// Vault errors.
-    pub async fn persons_of_patient(&self, provider: &ProviderId, patient_id: &str) -> Result<BTreeSet<i64>> {
+    pub async fn persons_of_patient(
+        &self,
+        provider: &ProviderId,
+        patient_id: &str,
+    ) -> Result<BTreeSet<i64>> {
         let rows = sqlx::query(
             "SELECT person_key FROM source_records WHERE provider_id = $1 AND patient_ref = $2 \
              AND person_key IS NOT NULL",

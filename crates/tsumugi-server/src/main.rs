@@ -31,14 +31,19 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
     let ctx = tsumugi_app::open(
         &args.data,
         OpenOptions {
-            urls: DatabaseUrls { registry: args.database_url, vault: args.vault_url },
+            urls: DatabaseUrls {
+                registry: args.database_url,
+                vault: args.vault_url,
+            },
             clock: Arc::new(SystemClock),
             seed: None,
             actor: "operator:api".to_owned(),
@@ -47,5 +52,7 @@ async fn main() -> anyhow::Result<()> {
     .await
     .with_context(|| format!("opening data directory {}", args.data.display()))?;
     tracing::info!(category = "ops", addr = %args.addr, "serving the tsumugi API");
-    tsumugi_server::serve(ctx, args.addr).await.with_context(|| format!("serving on {}", args.addr))
+    tsumugi_server::serve(ctx, args.addr)
+        .await
+        .with_context(|| format!("serving on {}", args.addr))
 }

@@ -3,7 +3,6 @@
 //! Request and response shapes owned by the API (the wire format) are defined here; results
 //! that the application already shapes as plain data are rendered as they are.
 
-
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;

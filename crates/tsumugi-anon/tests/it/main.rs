@@ -31,14 +31,24 @@ fn store(tmp: &std::path::Path) -> ResearchStore {
     let mut build = store.begin_lifecourse().unwrap();
     let mut w = build.next_event_writer().unwrap();
     for p in &persons {
-        w.push(p.person_key, &Event {
-            kind: EventKind::Diagnosis,
-            date: d("2020-05-17"),
-            end_date: None,
-            code: Some(Code::new(CodeSystem::Icd10, if p.person_key == 1000 { "G12.2" } else { "E11.9" })),
-            value: None,
-            unit: None,
-        })
+        w.push(
+            p.person_key,
+            &Event {
+                kind: EventKind::Diagnosis,
+                date: d("2020-05-17"),
+                end_date: None,
+                code: Some(Code::new(
+                    CodeSystem::Icd10,
+                    if p.person_key == 1000 {
+                        "G12.2"
+                    } else {
+                        "E11.9"
+                    },
+                )),
+                value: None,
+                unit: None,
+            },
+        )
         .unwrap();
     }
     w.finish().unwrap();
@@ -63,7 +73,14 @@ fn cfg(id: &str) -> ReleaseConfig {
 fn rows(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
     let h = r.headers().unwrap().clone();
-    r.records().map(|x| h.iter().map(str::to_owned).zip(x.unwrap().iter().map(str::to_owned)).collect()).collect()
+    r.records()
+        .map(|x| {
+            h.iter()
+                .map(str::to_owned)
+                .zip(x.unwrap().iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
 }
 
 #[test]
@@ -72,26 +89,70 @@ fn release_is_k_anonymous_excludes_opt_outs_and_hides_peculiar_codes() {
     let store = store(tmp.path());
     let excluded = BTreeSet::from([1001i64]);
     let key = derive_release_key(7, "REL-1");
-    let s = write_release(&store, &excluded, &cfg("REL-1"), &key, &tmp.path().join("releases")).unwrap();
+    let s = write_release(
+        &store,
+        &excluded,
+        &cfg("REL-1"),
+        &key,
+        &tmp.path().join("releases"),
+    )
+    .unwrap();
     assert_eq!(s.n_opted_out, 1);
-    assert_eq!(s.n_suppressed, 3, "the three persons alone in 沖縄 cannot be hidden in any class");
+    assert_eq!(
+        s.n_suppressed, 3,
+        "the three persons alone in 沖縄 cannot be hidden in any class"
+    );
     let persons = rows(&s.dir.join("persons.csv"));
     assert_eq!(persons.len(), 39);
-    assert!(persons.iter().all(|r| r["person_id"] != pseudonym(&key, 1001)));
+    assert!(
+        persons
+            .iter()
+            .all(|r| r["person_id"] != pseudonym(&key, 1001))
+    );
     let mut classes: BTreeMap<(String, String, String), usize> = BTreeMap::new();
     for r in &persons {
-        *classes.entry((r["sex"].clone(), r["age_band"].clone(), r["region"].clone())).or_default() += 1;
+        *classes
+            .entry((r["sex"].clone(), r["age_band"].clone(), r["region"].clone()))
+            .or_default() += 1;
     }
     assert!(classes.values().all(|&n| n >= 5), "{classes:?}");
     let events = rows(&s.dir.join("events.csv"));
-    assert!(events.iter().all(|r| r["month"] == "2020-05"), "dates are months");
-    assert!(events.iter().all(|r| r["code"] != "G12.2" && r["code"] != "G12"), "a code held by one person is peculiar");
+    assert!(
+        events.iter().all(|r| r["month"] == "2020-05"),
+        "dates are months"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|r| r["code"] != "G12.2" && r["code"] != "G12"),
+        "a code held by one person is peculiar"
+    );
     assert_eq!(s.n_events_dropped, 1);
     // A release is never overwritten, and the same inputs give the same bytes.
-    assert!(write_release(&store, &excluded, &cfg("REL-1"), &key, &tmp.path().join("releases")).is_err());
-    let again = write_release(&store, &excluded, &cfg("REL-1"), &key, &tmp.path().join("other")).unwrap();
+    assert!(
+        write_release(
+            &store,
+            &excluded,
+            &cfg("REL-1"),
+            &key,
+            &tmp.path().join("releases")
+        )
+        .is_err()
+    );
+    let again = write_release(
+        &store,
+        &excluded,
+        &cfg("REL-1"),
+        &key,
+        &tmp.path().join("other"),
+    )
+    .unwrap();
     for f in ["persons.csv", "events.csv", "codebook.md", "manifest.json"] {
-        assert_eq!(std::fs::read(s.dir.join(f)).unwrap(), std::fs::read(again.dir.join(f)).unwrap(), "{f}");
+        assert_eq!(
+            std::fs::read(s.dir.join(f)).unwrap(),
+            std::fs::read(again.dir.join(f)).unwrap(),
+            "{f}"
+        );
     }
 }
 
@@ -102,7 +163,17 @@ fn unreachable_k_is_refused() {
     let mut c = cfg("REL-2");
     c.k = 30;
     c.max_suppression = 0.05;
-    let err = write_release(&store, &BTreeSet::new(), &c, &[0; 32], &tmp.path().join("releases")).unwrap_err();
+    let err = write_release(
+        &store,
+        &BTreeSet::new(),
+        &c,
+        &[0; 32],
+        &tmp.path().join("releases"),
+    )
+    .unwrap_err();
     assert!(err.to_string().starts_with("ANON0003KUnreachable"), "{err}");
-    assert!(!tmp.path().join("releases/REL-2").exists(), "a refused release leaves no package");
+    assert!(
+        !tmp.path().join("releases/REL-2").exists(),
+        "a refused release leaves no package"
+    );
 }

@@ -23,11 +23,28 @@ async fn demo_end_to_end() {
             start: start(),
         };
         let report = tsumugi_app::demo::run(&cfg, &NoProgress).await.unwrap();
-        assert!(report.audit.first_bad.is_none(), "{backend}: audit chain broken");
-        assert!(report.duplicate_ignored, "{backend}: duplicate submission not recognised");
-        assert!(report.release.n_persons > 1000, "{backend}: release too small: {}", report.release.n_persons);
-        assert!(report.optout_early.n_registered + report.optout_late.n_registered > 0, "{backend}: no stop requests exercised");
-        assert!(report.link_quality.f1 > 0.95, "{backend}: linkage F1 {}", report.link_quality.f1);
+        assert!(
+            report.audit.first_bad.is_none(),
+            "{backend}: audit chain broken"
+        );
+        assert!(
+            report.duplicate_ignored,
+            "{backend}: duplicate submission not recognised"
+        );
+        assert!(
+            report.release.n_persons > 1000,
+            "{backend}: release too small: {}",
+            report.release.n_persons
+        );
+        assert!(
+            report.optout_early.n_registered + report.optout_late.n_registered > 0,
+            "{backend}: no stop requests exercised"
+        );
+        assert!(
+            report.link_quality.f1 > 0.95,
+            "{backend}: linkage F1 {}",
+            report.link_quality.f1
+        );
 
         // 1. No identifier of any synthetic person appears in any file of the research store,
         //    the releases or the statistics: searched in the bytes as stored, and — for the
@@ -36,14 +53,22 @@ async fn demo_end_to_end() {
         // reference dates; a baby born on such a day shares that string without any leak.
         let scenario_dates: BTreeSet<String> = [start(), start() + chrono::Duration::days(61)]
             .iter()
-            .flat_map(|d| [d.format("%Y-%m-%d").to_string(), d.format("%Y%m%d").to_string()])
+            .flat_map(|d| {
+                [
+                    d.format("%Y-%m-%d").to_string(),
+                    d.format("%Y%m%d").to_string(),
+                ]
+            })
             .collect();
         let identifiers: BTreeSet<String> = csv_rows(&cfg.synth_dir.join("truth/identifiers.csv"))
             .into_iter()
             .map(|r| r["value"].clone())
             .filter(|v| !v.is_empty() && !scenario_dates.contains(v))
             .collect();
-        assert!(identifiers.len() > 1000, "{backend}: truth has too few identifiers");
+        assert!(
+            identifiers.len() > 1000,
+            "{backend}: truth has too few identifiers"
+        );
         // Raw bytes of every file: identifiers that cannot occur by chance (not all digits, at
         // least 6 bytes: names, kana, addresses, written dates). Text files (CSV, JSON,
         // Markdown) also field by field against every identifier of 6 or more characters, so
@@ -58,41 +83,81 @@ async fn demo_end_to_end() {
         let mut files = files_under(&cfg.data_dir.join("research"));
         files.extend(files_under(&cfg.data_dir.join("releases")));
         files.extend(files_under(&cfg.data_dir.join("statistics")));
-        assert!(files.len() >= 8, "{backend}: expected research and release files");
+        assert!(
+            files.len() >= 8,
+            "{backend}: expected research and release files"
+        );
         for f in &files {
             let bytes = std::fs::read(f).unwrap();
             if let Some(m) = matcher.find(&bytes) {
-                panic!("{backend}: identifier {:?} found in {}", distinctive[m.pattern().as_usize()], f.display());
+                panic!(
+                    "{backend}: identifier {:?} found in {}",
+                    distinctive[m.pattern().as_usize()],
+                    f.display()
+                );
             }
-            if f.extension().is_some_and(|e| e == "csv" || e == "json" || e == "md") {
+            if f.extension()
+                .is_some_and(|e| e == "csv" || e == "json" || e == "md")
+            {
                 let text = String::from_utf8(bytes).unwrap();
                 for token in text.split(|c: char| ",\n\r\"|: \t[]{}".contains(c)) {
-                    assert!(token.len() < 6 || !identifiers.contains(token), "{backend}: identifier {token:?} is a field of {}", f.display());
+                    assert!(
+                        token.len() < 6 || !identifiers.contains(token),
+                        "{backend}: identifier {token:?} is a field of {}",
+                        f.display()
+                    );
                 }
             }
         }
         let ctx = tsumugi_app::open(
             &cfg.data_dir,
-            OpenOptions { urls: urls.clone(), clock: Arc::new(ManualClock::new(start())), seed: Some(1), actor: "test".into() },
+            OpenOptions {
+                urls: urls.clone(),
+                clock: Arc::new(ManualClock::new(start())),
+                seed: Some(1),
+                actor: "test".into(),
+            },
         )
         .await
         .unwrap();
         let store = ctx.store();
         let mut n_fields = 0;
-        for path in store.ingest_files().unwrap().into_iter().chain(store.lifecourse_event_files().unwrap()) {
+        for path in store
+            .ingest_files()
+            .unwrap()
+            .into_iter()
+            .chain(store.lifecourse_event_files().unwrap())
+        {
             for batch in store.read_events(&path).unwrap() {
                 for row in batch.unwrap() {
                     let e = &row.event;
-                    for field in [e.code.as_ref().map(|c| c.value.clone()), e.unit.clone(), e.value.map(|v| v.to_string())].into_iter().flatten() {
+                    for field in [
+                        e.code.as_ref().map(|c| c.value.clone()),
+                        e.unit.clone(),
+                        e.value.map(|v| v.to_string()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
                         n_fields += 1;
-                        assert!(field.len() < 6 || !identifiers.contains(&field), "{backend}: identifier {field:?} is an event field in {}", path.display());
+                        assert!(
+                            field.len() < 6 || !identifiers.contains(&field),
+                            "{backend}: identifier {field:?} is an event field in {}",
+                            path.display()
+                        );
                     }
                 }
             }
         }
-        assert!(n_fields > 10_000, "{backend}: too few fields checked: {n_fields}");
+        assert!(
+            n_fields > 10_000,
+            "{backend}: too few fields checked: {n_fields}"
+        );
         for p in store.read_persons(&store.persons_file()).unwrap() {
-            assert!(p.birth_month.format("%d").to_string() == "01", "{backend}: a full birth date reached the research store");
+            assert!(
+                p.birth_month.format("%d").to_string() == "01",
+                "{backend}: a full birth date reached the research store"
+            );
             // The municipality code is kept on purpose (DESIGN §7: address → municipality); it
             // may equal a 国保 insurer number, which is numbered after the municipality.
             assert!(p.municipality_code.as_ref().is_none_or(|m| m.len() == 6));
@@ -103,19 +168,36 @@ async fn demo_end_to_end() {
             let rows = csv_rows(&std::path::Path::new(&release.dir).join("persons.csv"));
             let mut classes: BTreeMap<(String, String, String), usize> = BTreeMap::new();
             for r in &rows {
-                *classes.entry((r["sex"].clone(), r["age_band"].clone(), r["region"].clone())).or_default() += 1;
+                *classes
+                    .entry((r["sex"].clone(), r["age_band"].clone(), r["region"].clone()))
+                    .or_default() += 1;
             }
             assert_eq!(rows.len(), release.n_persons);
-            assert!(classes.values().all(|&n| n >= 5), "{backend}: a class under k: {:?}", classes.iter().find(|(_, n)| **n < 5));
+            assert!(
+                classes.values().all(|&n| n >= 5),
+                "{backend}: a class under k: {:?}",
+                classes.iter().find(|(_, n)| **n < 5)
+            );
             // Dates are months, ages top-coded.
-            assert!(rows.iter().all(|r| r["death_month"].is_empty() || r["death_month"].len() == 7));
-            let manifest: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(std::path::Path::new(&release.dir).join("manifest.json")).unwrap()).unwrap();
+            assert!(
+                rows.iter()
+                    .all(|r| r["death_month"].is_empty() || r["death_month"].len() == 7)
+            );
+            let manifest: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(std::path::Path::new(&release.dir).join("manifest.json")).unwrap(),
+            )
+            .unwrap();
             assert_eq!(manifest["optout_registry_version"], release.optout_version);
             for f in manifest["files"].as_array().unwrap() {
-                let bytes = std::fs::read(std::path::Path::new(&release.dir).join(f["name"].as_str().unwrap())).unwrap();
+                let bytes = std::fs::read(
+                    std::path::Path::new(&release.dir).join(f["name"].as_str().unwrap()),
+                )
+                .unwrap();
                 use sha2::Digest;
-                assert_eq!(f["sha256"].as_str().unwrap(), hex::encode(sha2::Sha256::digest(&bytes)));
+                assert_eq!(
+                    f["sha256"].as_str().unwrap(),
+                    hex::encode(sha2::Sha256::digest(&bytes))
+                );
             }
         }
 
@@ -125,29 +207,53 @@ async fn demo_end_to_end() {
         let rejections = csv_rows(std::path::Path::new(&report_path));
         assert!(!rejections.is_empty());
         for r in &rejections {
-            assert!(r["file"].ends_with("-corrupt.ndjson") && !r["record"].is_empty() && !r["reason_en"].is_empty() && !r["reason_ja"].is_empty());
+            assert!(
+                r["file"].ends_with("-corrupt.ndjson")
+                    && !r["record"].is_empty()
+                    && !r["reason_en"].is_empty()
+                    && !r["reason_ja"].is_empty()
+            );
         }
 
         // 4. Re-ingesting every file adds nothing.
         let before = tsumugi_app::ingest::counts(&ctx).await.unwrap();
         for sub in files_under(&cfg.synth_dir.join("submissions")) {
-            let provider = tsumugi_model::ProviderId(sub.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned());
-            let r = tsumugi_app::ingest::submit(&ctx, &provider, &sub).await.unwrap();
+            let provider = tsumugi_model::ProviderId(
+                sub.parent()
+                    .unwrap()
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+            let r = tsumugi_app::ingest::submit(&ctx, &provider, &sub)
+                .await
+                .unwrap();
             assert!(r.duplicate, "{backend}: {} ingested twice", sub.display());
         }
-        assert_eq!(tsumugi_app::ingest::counts(&ctx).await.unwrap(), before, "{backend}: re-ingest changed the stores");
+        assert_eq!(
+            tsumugi_app::ingest::counts(&ctx).await.unwrap(),
+            before,
+            "{backend}: re-ingest changed the stores"
+        );
 
         // 5. Tampering with one byte of a stored audit entry is detected at that entry.
         let status = tsumugi_app::audit::verify(&ctx).await.unwrap();
         assert!(status.first_bad.is_none());
         let target = status.n_entries as i64 / 2;
-        sqlx::query("UPDATE audit_log SET entry = REPLACE(entry, '\"actor\"', '\"actoR\"') WHERE seq = $1")
-            .bind(target)
-            .execute(ctx.registry().pool())
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE audit_log SET entry = REPLACE(entry, '\"actor\"', '\"actoR\"') WHERE seq = $1",
+        )
+        .bind(target)
+        .execute(ctx.registry().pool())
+        .await
+        .unwrap();
         let status = tsumugi_app::audit::verify(&ctx).await.unwrap();
-        assert_eq!(status.first_bad.map(|(seq, _)| seq), Some(target), "{backend}: tampering not detected");
+        assert_eq!(
+            status.first_bad.map(|(seq, _)| seq),
+            Some(target),
+            "{backend}: tampering not detected"
+        );
         ctx.close().await;
     }
 }

@@ -8,15 +8,26 @@ use tsumugi_app::DatabaseUrls;
 
 /// The scenario's "today".
 pub fn start() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z").unwrap().to_utc()
+    DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z")
+        .unwrap()
+        .to_utc()
 }
 
 /// Embedded SQLite, and PostgreSQL when a server is given (a fresh database each call).
 pub async fn backends() -> Vec<(&'static str, DatabaseUrls)> {
     let mut out = vec![("sqlite", DatabaseUrls::default())];
     match std::env::var("TSUMUGI_TEST_POSTGRES_URL") {
-        Ok(url) => out.push(("postgres", DatabaseUrls { registry: Some(fresh_postgres(&url).await), vault: Some(fresh_postgres(&url).await) })),
-        Err(_) => assert!(std::env::var("TSUMUGI_REQUIRE_POSTGRES").is_err(), "TSUMUGI_REQUIRE_POSTGRES set without a server"),
+        Ok(url) => out.push((
+            "postgres",
+            DatabaseUrls {
+                registry: Some(fresh_postgres(&url).await),
+                vault: Some(fresh_postgres(&url).await),
+            },
+        )),
+        Err(_) => assert!(
+            std::env::var("TSUMUGI_REQUIRE_POSTGRES").is_err(),
+            "TSUMUGI_REQUIRE_POSTGRES set without a server"
+        ),
     }
     out
 }
@@ -25,10 +36,24 @@ async fn fresh_postgres(url: &str) -> String {
     use sqlx::Executor;
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let name = format!("tsumugi_app_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+    let name = format!(
+        "tsumugi_app_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
     let admin = tsumugi_store::Database::connect(url).await.unwrap();
-    admin.pool().execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).await.unwrap();
-    admin.pool().execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+    admin
+        .pool()
+        .execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name}"
+        )))
+        .await
+        .unwrap();
+    admin
+        .pool()
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .unwrap();
     admin.close().await;
     let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(url);
     format!("{base}/{name}")
@@ -39,7 +64,13 @@ pub fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
     let headers = r.headers().unwrap().clone();
     r.records()
-        .map(|rec| headers.iter().map(str::to_owned).zip(rec.unwrap().iter().map(str::to_owned)).collect())
+        .map(|rec| {
+            headers
+                .iter()
+                .map(str::to_owned)
+                .zip(rec.unwrap().iter().map(str::to_owned))
+                .collect()
+        })
         .collect()
 }
 
@@ -50,7 +81,11 @@ pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
-            if p.is_dir() { stack.push(p) } else { out.push(p) }
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                out.push(p)
+            }
         }
     }
     out.sort();
@@ -70,7 +105,9 @@ pub fn opted_out_persons(synth: &Path) -> BTreeSet<String> {
 pub fn records_by_person(synth: &Path) -> BTreeMap<String, Vec<(String, String)>> {
     let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for r in csv_rows(&synth.join("truth/records.csv")) {
-        out.entry(r["person_id"].clone()).or_default().push((r["provider_id"].clone(), r["patient_id"].clone()));
+        out.entry(r["person_id"].clone())
+            .or_default()
+            .push((r["provider_id"].clone(), r["patient_id"].clone()));
     }
     out
 }

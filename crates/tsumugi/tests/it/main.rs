@@ -5,11 +5,18 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn tsumugi(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tsumugi")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_tsumugi"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -28,7 +35,11 @@ fn init_creates_private_keys_and_refuses_to_overwrite() {
     }
     let again = tsumugi(&["init", dir.to_str().unwrap()]);
     assert!(!again.status.success());
-    assert!(text(&again).contains("APP0003DataDirExists"), "{}", text(&again));
+    assert!(
+        text(&again).contains("APP0003DataDirExists"),
+        "{}",
+        text(&again)
+    );
 }
 
 #[test]
@@ -39,7 +50,15 @@ fn demo_then_bad_input_then_tampering() {
     let o = tsumugi(&["demo", "--data", d, "--persons", "400", "--seed", "3"]);
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
-    for needle in ["held for notice", "opted out", "rejected", "linked persons", "latest release", "statistics table", "intact"] {
+    for needle in [
+        "held for notice",
+        "opted out",
+        "rejected",
+        "linked persons",
+        "latest release",
+        "statistics table",
+        "intact",
+    ] {
         assert!(out.contains(needle), "summary lacks {needle}: {out}");
     }
     let o = tsumugi(&["audit", "verify", "--data", d]);
@@ -48,10 +67,25 @@ fn demo_then_bad_input_then_tampering() {
     // A truncated and an invalid FHIR record: each rejected with file, record and reason; the
     // good record of the same submission is kept.
     let synth = tmp.path().join("demo-synthetic");
-    let provider = std::fs::read_dir(synth.join("submissions")).unwrap().next().unwrap().unwrap().file_name();
+    let provider = std::fs::read_dir(synth.join("submissions"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
     let provider = provider.to_str().unwrap();
-    let good = std::fs::read_dir(synth.join("submissions").join(provider)).unwrap().next().unwrap().unwrap().path();
-    let first = std::fs::read_to_string(&good).unwrap().lines().next().unwrap().to_owned();
+    let good = std::fs::read_dir(synth.join("submissions").join(provider))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let first = std::fs::read_to_string(&good)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
     let mut changed: String = first.replacen("\"Patient\"", "\"Patient\" ", 1); // new bytes, same meaning
     changed.push('\n');
     changed.push_str(&first[..first.len() / 2]);
@@ -59,22 +93,47 @@ fn demo_then_bad_input_then_tampering() {
     changed.push_str("{\"resourceType\": 42}\n");
     let bad = tmp.path().join("bad.ndjson");
     std::fs::write(&bad, changed).unwrap();
-    let o = tsumugi(&["ingest", "--data", d, "--provider", provider, bad.to_str().unwrap()]);
+    let o = tsumugi(&[
+        "ingest",
+        "--data",
+        d,
+        "--provider",
+        provider,
+        bad.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
-    assert!(out.contains("3 records, 1 accepted") || out.contains("3 records, 0 accepted"), "{out}");
+    assert!(
+        out.contains("3 records, 1 accepted") || out.contains("3 records, 0 accepted"),
+        "{out}"
+    );
     assert!(out.contains("2 rejected"), "{out}");
-    let report = out.lines().find_map(|l| l.split("rejection report: ").nth(1)).unwrap().trim().to_owned();
+    let report = out
+        .lines()
+        .find_map(|l| l.split("rejection report: ").nth(1))
+        .unwrap()
+        .trim()
+        .to_owned();
     let mut r = csv::Reader::from_path(&report).unwrap();
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
     assert_eq!(rows.len(), 2);
     for row in &rows {
         assert_eq!(&row[0], "bad.ndjson");
         assert!(["2", "3"].contains(&&row[1]), "record number");
-        assert!(!row[6].is_empty() && !row[7].is_empty(), "reasons in Japanese and English");
+        assert!(
+            !row[6].is_empty() && !row[7].is_empty(),
+            "reasons in Japanese and English"
+        );
     }
     // Sending it again is a no-op.
-    let o = tsumugi(&["ingest", "--data", d, "--provider", provider, bad.to_str().unwrap()]);
+    let o = tsumugi(&[
+        "ingest",
+        "--data",
+        d,
+        "--provider",
+        provider,
+        bad.to_str().unwrap(),
+    ]);
     assert!(text(&o).contains("already received"), "{}", text(&o));
 
     // Change one byte of a stored audit entry: verify fails and names it.
@@ -88,8 +147,14 @@ fn tamper(db: &Path, seq: i64) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
-        let entry: (String,) = sqlx::query_as("SELECT entry FROM audit_log WHERE seq = $1").bind(seq).fetch_one(&pool).await.unwrap();
+        let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let entry: (String,) = sqlx::query_as("SELECT entry FROM audit_log WHERE seq = $1")
+            .bind(seq)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         let mut bytes = entry.0.into_bytes();
         let i = bytes.len() / 2;
         bytes[i] = if bytes[i] == b'0' { b'1' } else { b'0' };

@@ -168,7 +168,7 @@ async fn link_notice_optout_and_purge_on_every_backend() {
             .await
             .unwrap();
         let e = vault
-            .eligibility(d("2026-04-01"), &BTreeMap::new(), 30)
+            .eligibility(d("2026-04-01"), None, &BTreeMap::new(), 30)
             .await
             .unwrap();
         assert_eq!(e[&k1[0]], Eligibility::Usable, "{backend}");

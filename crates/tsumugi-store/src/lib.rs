@@ -24,6 +24,7 @@ mod db;
 mod error;
 mod keys;
 mod research;
+pub mod testing;
 
 pub use crate::atomic::write_atomically;
 pub use crate::db::{Backend, Database, values_placeholders};

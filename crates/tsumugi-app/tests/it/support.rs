@@ -13,50 +13,20 @@ pub fn start() -> DateTime<Utc> {
         .to_utc()
 }
 
-/// Embedded SQLite, and PostgreSQL when a server is given (a fresh database each call).
+/// Embedded SQLite, and PostgreSQL when a server is given (fresh databases each call).
 pub async fn backends() -> Vec<(&'static str, DatabaseUrls)> {
     let mut out = vec![("sqlite", DatabaseUrls::default())];
-    match std::env::var("TSUMUGI_TEST_POSTGRES_URL") {
-        Ok(url) => out.push((
+    if let Some(registry) = tsumugi_store::testing::postgres_url().await {
+        let vault = tsumugi_store::testing::postgres_url().await;
+        out.push((
             "postgres",
             DatabaseUrls {
-                registry: Some(fresh_postgres(&url).await),
-                vault: Some(fresh_postgres(&url).await),
+                registry: Some(registry),
+                vault,
             },
-        )),
-        Err(_) => assert!(
-            std::env::var("TSUMUGI_REQUIRE_POSTGRES").is_err(),
-            "TSUMUGI_REQUIRE_POSTGRES set without a server"
-        ),
+        ));
     }
     out
-}
-
-async fn fresh_postgres(url: &str) -> String {
-    use sqlx::Executor;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let name = format!(
-        "tsumugi_app_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    );
-    let admin = tsumugi_store::Database::connect(url).await.unwrap();
-    admin
-        .pool()
-        .execute(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name}"
-        )))
-        .await
-        .unwrap();
-    admin
-        .pool()
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap();
-    admin.close().await;
-    let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(url);
-    format!("{base}/{name}")
 }
 
 /// Rows of a CSV file as column → value maps.

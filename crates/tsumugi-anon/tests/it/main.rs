@@ -177,3 +177,66 @@ fn unreachable_k_is_refused() {
         "a refused release leaves no package"
     );
 }
+
+mod properties {
+    //! Invariants over random populations: k persons per class, nothing opted out released.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    const MUNIS: [&str; 5] = ["131016", "131024", "141003", "011002", "472018"];
+
+    fn population() -> impl Strategy<Value = (Vec<(bool, u8, usize)>, Vec<bool>)> {
+        prop::collection::vec((any::<bool>(), 0u8..3, 0usize..MUNIS.len()), 1..120).prop_flat_map(
+            |people| {
+                let n = people.len();
+                (Just(people), prop::collection::vec(any::<bool>(), n))
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        #[test]
+        fn releases_are_k_anonymous_and_never_hold_opted_out_persons((people, opted) in population(), k in 2u32..6) {
+            let tmp = tempfile::tempdir().unwrap();
+            let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+            let keys = FileKeyProvider::create(&tmp.path().join("keys"), &mut rng).unwrap();
+            let store = ResearchStore::open(&tmp.path().join("research"), &keys).unwrap();
+            let persons: Vec<PersonRow> = people.iter().enumerate().map(|(i, (female, age, muni))| PersonRow {
+                person_key: i as i64 + 1,
+                sex: if *female { Sex::Female } else { Sex::Male },
+                birth_month: d(["1950-01-01", "1980-06-01", "2010-03-01"][*age as usize]),
+                municipality_code: Some(MUNIS[*muni].to_owned()),
+                deceased_on: None,
+            }).collect();
+            let mut build = store.begin_lifecourse().unwrap();
+            let mut w = build.next_event_writer().unwrap();
+            for p in &persons {
+                w.push(p.person_key, &Event { kind: EventKind::Vital, date: d("2024-01-15"), end_date: None, code: None, value: Some(1.0), unit: None }).unwrap();
+            }
+            w.finish().unwrap();
+            build.write_persons(&persons).unwrap();
+            build.commit().unwrap();
+            let excluded: BTreeSet<i64> = opted.iter().enumerate().filter(|(_, o)| **o).map(|(i, _)| i as i64 + 1).collect();
+            let mut c = cfg("REL-P");
+            c.k = k;
+            c.max_suppression = 1.0;
+            let key = derive_release_key(3, "REL-P");
+            let s = write_release(&store, &excluded, &c, &key, &tmp.path().join("releases")).unwrap();
+            let released = rows(&s.dir.join("persons.csv"));
+            let events = std::fs::read_to_string(s.dir.join("events.csv")).unwrap();
+            for x in &excluded {
+                let pid = pseudonym(&key, *x);
+                prop_assert!(released.iter().all(|r| r["person_id"] != pid));
+                prop_assert!(!events.contains(&pid));
+            }
+            let mut classes: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+            for r in &released {
+                *classes.entry((r["sex"].clone(), r["age_band"].clone(), r["region"].clone())).or_default() += 1;
+            }
+            prop_assert!(classes.values().all(|&n| n >= k as usize), "{classes:?}");
+            prop_assert_eq!(released.len() + s.n_suppressed + excluded.len(), persons.len());
+        }
+    }
+}

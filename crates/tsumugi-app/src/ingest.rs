@@ -22,11 +22,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use sqlx::Row;
 use tsumugi_formats::fhir::FhirReader;
 use tsumugi_govern::{Receipt, RecordBody};
 use tsumugi_identity::{Admission, Eligibility, NoticeEntry};
 use tsumugi_model::{Diagnostic, ProviderId, ProviderKind, Severity, SourceRecord};
+use tsumugi_store::registry;
 
 use crate::{Ctx, Error, Result, audit};
 
@@ -51,19 +51,13 @@ pub struct ProviderRegistration {
 /// # Errors
 /// Database errors.
 pub async fn register_provider(ctx: &Ctx, p: &ProviderRegistration) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO providers (provider_id, kind, name, waiting_days, registered_at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (provider_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
-         waiting_days = excluded.waiting_days",
-    )
-    .bind(p.provider_id.as_str().to_owned())
-    .bind(p.kind.as_str())
-    .bind(p.name.clone())
-    .bind(p.waiting_days)
-    .bind(ctx.clock.now().to_rfc3339())
-    .execute(ctx.registry.pool())
-    .await
-    .map_err(tsumugi_store::Error::db("register provider"))?;
+    let entry = registry::ProviderEntry {
+        provider_id: p.provider_id.as_str().to_owned(),
+        kind: p.kind.as_str().to_owned(),
+        name: p.name.clone(),
+        waiting_days: p.waiting_days,
+    };
+    registry::upsert_provider(&ctx.registry, &entry, &ctx.clock.now().to_rfc3339()).await?;
     audit::record(
         ctx,
         "provider.registered",
@@ -104,25 +98,15 @@ pub async fn register_providers_csv(ctx: &Ctx, path: &Path) -> Result<u64> {
 
 /// Waiting period per provider.
 pub(crate) async fn waiting_days(ctx: &Ctx) -> Result<BTreeMap<ProviderId, i64>> {
-    let rows = sqlx::query("SELECT provider_id, waiting_days FROM providers")
-        .fetch_all(ctx.registry.pool())
-        .await
-        .map_err(tsumugi_store::Error::db("read providers"))?;
-    Ok(rows
-        .iter()
-        .map(|r| (ProviderId(r.get(0)), r.get(1)))
+    Ok(registry::waiting_days(&ctx.registry)
+        .await?
+        .into_iter()
+        .map(|(p, d)| (ProviderId(p), d))
         .collect())
 }
 
 async fn provider_exists(ctx: &Ctx, provider: &ProviderId) -> Result<bool> {
-    Ok(
-        sqlx::query("SELECT 1 FROM providers WHERE provider_id = $1")
-            .bind(provider.as_str().to_owned())
-            .fetch_optional(ctx.registry.pool())
-            .await
-            .map_err(tsumugi_store::Error::db("read provider"))?
-            .is_some(),
-    )
+    Ok(registry::provider_exists(&ctx.registry, provider.as_str()).await?)
 }
 
 /// Imports a provider's notice log (`patient_id,notified_on,notified_to`). Dates may be 和暦.
@@ -217,17 +201,11 @@ pub async fn submit(ctx: &Ctx, provider: &ProviderId, path: &Path) -> Result<Sub
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let existing =
-        sqlx::query("SELECT submission_id, status FROM submissions WHERE content_sha256 = $1")
-            .bind(staged.sha256.clone())
-            .fetch_optional(ctx.registry.pool())
-            .await
-            .map_err(tsumugi_store::Error::db("look up submission"))?;
+    let existing = registry::submission_by_hash(&ctx.registry, &staged.sha256).await?;
     let submission_id = match existing {
         Some(row) => {
-            let id: i64 = row.get(0);
-            let status: String = row.get(1);
-            if status == "processed" {
+            let id = row.submission_id;
+            if row.status == "processed" {
                 audit::record(
                     ctx,
                     "submission.duplicate",
@@ -252,19 +230,15 @@ pub async fn submit(ctx: &Ctx, provider: &ProviderId, path: &Path) -> Result<Sub
             id
         }
         None => {
-            let row = sqlx::query(
-                "INSERT INTO submissions (provider_id, content_sha256, file_name, n_bytes, received_at, status) \
-                 VALUES ($1, $2, $3, $4, $5, 'staged') RETURNING submission_id",
+            let id = registry::insert_submission(
+                &ctx.registry,
+                provider.as_str(),
+                &staged.sha256,
+                &file_name,
+                staged.n_bytes,
+                &ctx.clock.now().to_rfc3339(),
             )
-            .bind(provider.as_str().to_owned())
-            .bind(staged.sha256.clone())
-            .bind(file_name.clone())
-            .bind(staged.n_bytes as i64)
-            .bind(ctx.clock.now().to_rfc3339())
-            .fetch_one(ctx.registry.pool())
-            .await
-            .map_err(tsumugi_store::Error::db("register submission"))?;
-            let id: i64 = row.get(0);
+            .await?;
             audit::record(
                 ctx,
                 "submission.received",
@@ -294,11 +268,7 @@ pub struct StoreCounts {
 /// # Errors
 /// Zone errors.
 pub async fn counts(ctx: &Ctx) -> Result<StoreCounts> {
-    let n_submissions: i64 = sqlx::query("SELECT COUNT(*) FROM submissions")
-        .fetch_one(ctx.registry.pool())
-        .await
-        .map_err(tsumugi_store::Error::db("count submissions"))?
-        .get(0);
+    let n_submissions = registry::count_submissions(&ctx.registry).await?;
     let mut n_ingest_rows = 0;
     for path in ctx.store.ingest_files()? {
         for batch in ctx.store.read_events(&path)? {
@@ -317,15 +287,7 @@ pub async fn counts(ctx: &Ctx) -> Result<StoreCounts> {
 /// # Errors
 /// As [`submit`].
 pub async fn resume_pending(ctx: &Ctx) -> Result<Vec<SubmitReport>> {
-    let ids: Vec<i64> = sqlx::query(
-        "SELECT submission_id FROM submissions WHERE status = 'staged' ORDER BY submission_id",
-    )
-    .fetch_all(ctx.registry.pool())
-    .await
-    .map_err(tsumugi_store::Error::db("read pending submissions"))?
-    .iter()
-    .map(|r| r.get(0))
-    .collect();
+    let ids = registry::pending_submissions(&ctx.registry).await?;
     let mut out = Vec::new();
     for id in ids {
         out.push(process(ctx, id).await?);
@@ -334,16 +296,10 @@ pub async fn resume_pending(ctx: &Ctx) -> Result<Vec<SubmitReport>> {
 }
 
 async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
-    let row = sqlx::query(
-        "SELECT provider_id, content_sha256, file_name FROM submissions WHERE submission_id = $1",
-    )
-    .bind(submission_id)
-    .fetch_one(ctx.registry.pool())
-    .await
-    .map_err(tsumugi_store::Error::db("read submission"))?;
-    let provider = ProviderId(row.get(0));
-    let sha256: String = row.get(1);
-    let file_name: String = row.get(2);
+    let row = registry::submission(&ctx.registry, submission_id).await?;
+    let provider = ProviderId(row.provider_id);
+    let sha256 = row.content_sha256;
+    let file_name = row.file_name;
     let staged_path = ctx.dir.staging().join(format!("{sha256}.stg"));
     let reader = tsumugi_identity::open_staged(&*ctx.keys, &staged_path)?;
     let mut events = ctx
@@ -420,19 +376,19 @@ async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
         .values()
         .filter(|e| **e != Eligibility::Usable)
         .count() as u64;
-    sqlx::query(
-        "UPDATE submissions SET status = 'processed', n_records = $1, n_accepted = $2, n_rejected = $3, \
-         n_events = $4, processed_at = $5 WHERE submission_id = $6",
+    let counts = registry::SubmissionCounts {
+        n_records,
+        n_accepted,
+        n_rejected,
+        n_events,
+    };
+    registry::mark_processed(
+        &ctx.registry,
+        submission_id,
+        &counts,
+        &ctx.clock.now().to_rfc3339(),
     )
-    .bind(n_records as i64)
-    .bind(n_accepted as i64)
-    .bind(n_rejected as i64)
-    .bind(n_events as i64)
-    .bind(ctx.clock.now().to_rfc3339())
-    .bind(submission_id)
-    .execute(ctx.registry.pool())
-    .await
-    .map_err(tsumugi_store::Error::db("mark submission processed"))?;
+    .await?;
     let receipt = Receipt {
         provider_id: provider.as_str().to_owned(),
         submission_id,
@@ -482,38 +438,7 @@ async fn write_rejections(
     submission_id: i64,
     diagnostics: &[Diagnostic],
 ) -> Result<Option<PathBuf>> {
-    let mut tx = ctx
-        .registry
-        .pool()
-        .begin()
-        .await
-        .map_err(tsumugi_store::Error::db("begin"))?;
-    sqlx::query("DELETE FROM rejections WHERE submission_id = $1")
-        .bind(submission_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(tsumugi_store::Error::db("clear rejections"))?;
-    for d in diagnostics {
-        sqlx::query(
-            "INSERT INTO rejections (submission_id, file, record_no, line_no, field, code, severity, reason_ja, reason_en) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(submission_id)
-        .bind(d.file.clone())
-        .bind(d.record as i64)
-        .bind(d.line.map(|l| l as i64))
-        .bind(d.field.clone())
-        .bind(d.code.clone())
-        .bind(severity(d.severity))
-        .bind(d.reason_ja.clone())
-        .bind(d.reason_en.clone())
-        .execute(&mut *tx)
-        .await
-        .map_err(tsumugi_store::Error::db("store rejection"))?;
-    }
-    tx.commit()
-        .await
-        .map_err(tsumugi_store::Error::db("commit rejections"))?;
+    registry::replace_rejections(&ctx.registry, submission_id, diagnostics).await?;
     if diagnostics.is_empty() {
         return Ok(None);
     }
@@ -541,7 +466,7 @@ async fn write_rejections(
             &d.line.map(|l| l.to_string()).unwrap_or_default(),
             d.field.as_deref().unwrap_or(""),
             d.code.as_str(),
-            severity(d.severity),
+            registry::severity_name(d.severity),
             d.reason_ja.as_str(),
             d.reason_en.as_str(),
         ])
@@ -553,13 +478,6 @@ async fn write_rejections(
         serde_json::to_vec_pretty(diagnostics).map_err(|e| Error::Internal(e.to_string()))?;
     tsumugi_store::write_atomically(&csv_path.with_extension("json"), &json)?;
     Ok(Some(csv_path))
-}
-
-fn severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Warning => "warning",
-        Severity::Error => "error",
-    }
 }
 
 /// Reads a UTF-8 CSV with a header into (1-based line, column → value) rows.

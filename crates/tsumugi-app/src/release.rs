@@ -2,7 +2,6 @@
 
 use rand::RngCore;
 use serde::Serialize;
-use sqlx::Row;
 use tsumugi_anon::{ReleaseConfig, ReleaseSummary};
 use tsumugi_govern::{
     ApplicationKind, Decision, NewApplication, Provision, RecordBody, ReleaseEntry,
@@ -111,11 +110,7 @@ pub async fn create_release(ctx: &Ctx, req: &ReleaseRequest) -> Result<ReleaseOu
         return Err(Error::NoLifecourse);
     }
     let now = ctx.clock.now();
-    let n_existing: i64 = sqlx::query("SELECT COUNT(*) FROM releases")
-        .fetch_one(ctx.registry.pool())
-        .await
-        .map_err(tsumugi_store::Error::db("count releases"))?
-        .get(0);
+    let n_existing = tsumugi_govern::list_releases(&ctx.registry).await?.len();
     let release_id = format!("REL-{}-{:04}", now.format("%Y%m%d"), n_existing + 1);
     let optout_version = ctx.vault.optout_version().await?;
     let excluded = ctx.vault.enforced_persons().await?;

@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use tsumugi_govern::{RecordBody, StatisticsRecord};
 use tsumugi_stats::{DiagnosisCountSpec, SuppressionRules};
 
@@ -50,12 +49,10 @@ pub async fn diagnosis_by_prefecture_and_age(
     let count = tsumugi_stats::count_persons_by_prefecture_and_age(&ctx.store, &spec)?;
     let rules = SuppressionRules::ndb();
     let table = tsumugi_stats::suppress(&count.table, &rules);
-    let n_results: i64 =
-        sqlx::query("SELECT COUNT(*) FROM statutory_records WHERE kind = 'statistics'")
-            .fetch_one(ctx.registry.pool())
-            .await
-            .map_err(tsumugi_store::Error::db("count results"))?
-            .get(0);
+    let n_results =
+        tsumugi_govern::list(&ctx.registry, Some(tsumugi_govern::RecordKind::Statistics))
+            .await?
+            .len();
     let result_id = format!("STAT-{}-{:04}", now.format("%Y%m%d"), n_results + 1);
     let dir = ctx.dir.statistics().join(&result_id);
     std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;

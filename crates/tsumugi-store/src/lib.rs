@@ -23,6 +23,7 @@ mod atomic;
 mod db;
 mod error;
 mod keys;
+pub mod registry;
 mod research;
 pub mod testing;
 

@@ -1,0 +1,267 @@
+//! The registry's intake tables: providers, submissions and their rejections.
+//!
+//! Governance tables (audit log, statutory records, applications, releases) are read and written
+//! by `tsumugi-govern`; these are the ones the submission path needs.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+use tsumugi_model::{Diagnostic, Severity};
+
+use crate::{Database, Error, Result};
+
+/// A registered data provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderEntry {
+    /// Its code.
+    pub provider_id: String,
+    /// `ProviderKind::as_str`.
+    pub kind: String,
+    /// The organisation's name.
+    pub name: String,
+    /// Notice waiting period in days.
+    pub waiting_days: i64,
+}
+
+/// One submission's registry row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionRow {
+    /// Its id.
+    pub submission_id: i64,
+    /// Who sent it.
+    pub provider_id: String,
+    /// Hex SHA-256 of the content.
+    pub content_sha256: String,
+    /// The file name as sent.
+    pub file_name: String,
+    /// `staged` (acknowledged) or `processed`.
+    pub status: String,
+}
+
+/// What processing a submission found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubmissionCounts {
+    /// Records read.
+    pub n_records: u64,
+    /// Records stored.
+    pub n_accepted: u64,
+    /// Records rejected.
+    pub n_rejected: u64,
+    /// Events stored.
+    pub n_events: u64,
+}
+
+/// Registers a provider, or updates its kind, name and waiting period.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn upsert_provider(db: &Database, p: &ProviderEntry, registered_at: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO providers (provider_id, kind, name, waiting_days, registered_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (provider_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+         waiting_days = excluded.waiting_days",
+    )
+    .bind(p.provider_id.clone())
+    .bind(p.kind.clone())
+    .bind(p.name.clone())
+    .bind(p.waiting_days)
+    .bind(registered_at.to_owned())
+    .execute(db.pool())
+    .await
+    .map_err(Error::db("register provider"))?;
+    Ok(())
+}
+
+/// Whether a provider is registered.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn provider_exists(db: &Database, provider_id: &str) -> Result<bool> {
+    Ok(
+        sqlx::query("SELECT 1 FROM providers WHERE provider_id = $1")
+            .bind(provider_id.to_owned())
+            .fetch_optional(db.pool())
+            .await
+            .map_err(Error::db("read provider"))?
+            .is_some(),
+    )
+}
+
+/// Every provider's notice waiting period in days.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn waiting_days(db: &Database) -> Result<BTreeMap<String, i64>> {
+    let rows = sqlx::query("SELECT provider_id, waiting_days FROM providers")
+        .fetch_all(db.pool())
+        .await
+        .map_err(Error::db("read providers"))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+fn submission_row(r: &sqlx::any::AnyRow) -> SubmissionRow {
+    SubmissionRow {
+        submission_id: r.get(0),
+        provider_id: r.get(1),
+        content_sha256: r.get(2),
+        file_name: r.get(3),
+        status: r.get(4),
+    }
+}
+
+const SUBMISSION_COLUMNS: &str =
+    "SELECT submission_id, provider_id, content_sha256, file_name, status FROM submissions";
+
+/// The submission with this content hash, if any.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn submission_by_hash(db: &Database, sha256: &str) -> Result<Option<SubmissionRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SUBMISSION_COLUMNS} WHERE content_sha256 = $1"
+    )))
+    .bind(sha256.to_owned())
+    .fetch_optional(db.pool())
+    .await
+    .map_err(Error::db("look up submission"))?;
+    Ok(row.as_ref().map(submission_row))
+}
+
+/// One submission by id.
+///
+/// # Errors
+/// [`Error::Database`], also when there is no such submission.
+pub async fn submission(db: &Database, submission_id: i64) -> Result<SubmissionRow> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SUBMISSION_COLUMNS} WHERE submission_id = $1"
+    )))
+    .bind(submission_id)
+    .fetch_one(db.pool())
+    .await
+    .map_err(Error::db("read submission"))?;
+    Ok(submission_row(&row))
+}
+
+/// Registers a staged submission (the acknowledgement) and returns its id. The content hash is
+/// unique: the same bytes cannot be registered twice.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn insert_submission(
+    db: &Database,
+    provider_id: &str,
+    sha256: &str,
+    file_name: &str,
+    n_bytes: u64,
+    received_at: &str,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO submissions (provider_id, content_sha256, file_name, n_bytes, received_at, status) \
+         VALUES ($1, $2, $3, $4, $5, 'staged') RETURNING submission_id",
+    )
+    .bind(provider_id.to_owned())
+    .bind(sha256.to_owned())
+    .bind(file_name.to_owned())
+    .bind(n_bytes as i64)
+    .bind(received_at.to_owned())
+    .fetch_one(db.pool())
+    .await
+    .map_err(Error::db("register submission"))?;
+    Ok(row.get(0))
+}
+
+/// Ids of submissions acknowledged but not processed, oldest first.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn pending_submissions(db: &Database) -> Result<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT submission_id FROM submissions WHERE status = 'staged' ORDER BY submission_id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .map_err(Error::db("read pending submissions"))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Number of submissions registered.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn count_submissions(db: &Database) -> Result<i64> {
+    sqlx::query("SELECT COUNT(*) FROM submissions")
+        .fetch_one(db.pool())
+        .await
+        .map(|r| r.get(0))
+        .map_err(Error::db("count submissions"))
+}
+
+/// Marks a submission processed with its counts.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn mark_processed(
+    db: &Database,
+    submission_id: i64,
+    c: &SubmissionCounts,
+    processed_at: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE submissions SET status = 'processed', n_records = $1, n_accepted = $2, n_rejected = $3, \
+         n_events = $4, processed_at = $5 WHERE submission_id = $6",
+    )
+    .bind(c.n_records as i64)
+    .bind(c.n_accepted as i64)
+    .bind(c.n_rejected as i64)
+    .bind(c.n_events as i64)
+    .bind(processed_at.to_owned())
+    .bind(submission_id)
+    .execute(db.pool())
+    .await
+    .map_err(Error::db("mark submission processed"))?;
+    Ok(())
+}
+
+/// Replaces a submission's diagnostics (so processing it again after a crash leaves one set).
+///
+/// # Errors
+/// [`Error::Database`]; nothing changes then.
+pub async fn replace_rejections(
+    db: &Database,
+    submission_id: i64,
+    diagnostics: &[Diagnostic],
+) -> Result<()> {
+    let mut tx = db.pool().begin().await.map_err(Error::db("begin"))?;
+    sqlx::query("DELETE FROM rejections WHERE submission_id = $1")
+        .bind(submission_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("clear rejections"))?;
+    for d in diagnostics {
+        sqlx::query(
+            "INSERT INTO rejections (submission_id, file, record_no, line_no, field, code, severity, reason_ja, reason_en) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(submission_id)
+        .bind(d.file.clone())
+        .bind(d.record as i64)
+        .bind(d.line.map(|l| l as i64))
+        .bind(d.field.clone())
+        .bind(d.code.clone())
+        .bind(severity_name(d.severity))
+        .bind(d.reason_ja.clone())
+        .bind(d.reason_en.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("store rejection"))?;
+    }
+    tx.commit().await.map_err(Error::db("commit rejections"))
+}
+
+/// `warning` or `error`.
+pub fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Warning => "warning",
+        Severity::Error => "error",
+    }
+}

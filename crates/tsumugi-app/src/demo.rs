@@ -194,22 +194,7 @@ pub async fn run(cfg: &DemoConfig, progress: &dyn Progress) -> Result<DemoReport
 
     // 1. Generate.
     prepare_dirs(cfg)?;
-    progress.begin("generate 生成", cfg.persons);
-    let mut shown = 0;
-    let synth = tsumugi_synth::generate(
-        &tsumugi_synth::SynthConfig {
-            seed: cfg.seed,
-            persons: cfg.persons,
-            as_of,
-        },
-        &cfg.synth_dir,
-        &mut |done| {
-            progress.inc(done.saturating_sub(shown));
-            shown = done.max(shown);
-        },
-    );
-    progress.end();
-    let synth = synth?;
+    let synth = generate_population(&cfg.synth_dir, cfg.persons, cfg.seed, as_of, progress)?;
     t.lap(
         "generate",
         format!(
@@ -434,6 +419,61 @@ pub async fn run(cfg: &DemoConfig, progress: &dyn Progress) -> Result<DemoReport
         audit,
         data_dir: cfg.data_dir.display().to_string(),
         synth_dir: cfg.synth_dir.display().to_string(),
+    })
+}
+
+/// What a synthetic population run wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct PopulationSummary {
+    /// Persons generated.
+    pub persons: u64,
+    /// Provider records (FHIR Bundles) written.
+    pub records: u64,
+    /// Events in them.
+    pub events: u64,
+    /// Providers.
+    pub providers: u64,
+    /// Stop requests.
+    pub stop_requests: u64,
+    /// Twins among the persons.
+    pub twins: u64,
+}
+
+/// Generates a synthetic population into `out` (provider files, notice logs, stop requests, and
+/// ground truth under `truth/`), deterministic by `seed`, streamed person by person.
+///
+/// # Errors
+/// Generator errors (invalid settings, I/O).
+pub fn generate_population(
+    out: &Path,
+    persons: u64,
+    seed: u64,
+    as_of: chrono::NaiveDate,
+    progress: &dyn Progress,
+) -> Result<PopulationSummary> {
+    progress.begin("generate 生成", persons);
+    let mut shown = 0;
+    let s = tsumugi_synth::generate(
+        &tsumugi_synth::SynthConfig {
+            seed,
+            persons,
+            as_of,
+        },
+        out,
+        &mut |done| {
+            progress.inc(done.saturating_sub(shown));
+            shown = done.max(shown);
+        },
+    );
+    progress.end();
+    let s = s?;
+    Ok(PopulationSummary {
+        persons: s.persons,
+        records: s.records,
+        events: s.events,
+        providers: s.providers,
+        stop_requests: s.stop_requests,
+        twins: s.twins,
     })
 }
 

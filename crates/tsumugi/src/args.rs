@@ -78,6 +78,21 @@ enum Command {
         #[command(flatten)]
         data: DemoArgs,
     },
+    /// Generate a synthetic population 合成人口を生成 (provider files, notices, stop requests, truth).
+    Synth {
+        /// Output folder (keep it outside any data directory: it holds the ground truth).
+        #[arg(long)]
+        out: PathBuf,
+        /// Persons to generate.
+        #[arg(long, default_value_t = 10_000)]
+        persons: u64,
+        /// Seed: the same seed gives the same files.
+        #[arg(long, default_value_t = 20_261_125)]
+        seed: u64,
+        /// The scenario's "today" (YYYY-MM-DD or 和暦); default: today.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// Register providers from a providers.csv 提供者を登録.
     Providers {
         /// `provider_id,kind,name,…`
@@ -100,11 +115,8 @@ enum Command {
         /// The provider sending them.
         #[arg(long)]
         provider: String,
-        /// Files to submit.
+        /// Files to submit. Submissions interrupted by a crash are finished first.
         files: Vec<PathBuf>,
-        /// Also finish submissions interrupted by a crash.
-        #[arg(long)]
-        resume: bool,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -241,6 +253,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::from(3));
             }
         }
+        Command::Synth {
+            out,
+            persons,
+            seed,
+            as_of,
+        } => {
+            let as_of = match as_of {
+                Some(s) => tsumugi_model::wareki::parse_date(&s)
+                    .with_context(|| "--as-of is not a date")?,
+                None => tsumugi_app::Clock::now(&SystemClock).date_naive(),
+            };
+            let bars = crate::progress::Bars::default();
+            let s = tsumugi_app::demo::generate_population(&out, persons, seed, as_of, &bars)?;
+            output::json(&s)?;
+        }
         Command::Providers { csv, data } => {
             let ctx = data.open().await?;
             let n = tsumugi_app::ingest::register_providers_csv(&ctx, &csv).await?;
@@ -260,14 +287,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ingest {
             provider,
             files,
-            resume,
             data,
         } => {
             let ctx = data.open().await?;
-            if resume {
-                for r in tsumugi_app::ingest::resume_pending(&ctx).await? {
-                    output::submission(&r);
-                }
+            for r in tsumugi_app::ingest::resume_pending(&ctx).await? {
+                output::submission(&r);
             }
             let provider = ProviderId(provider);
             for f in &files {

@@ -4,4 +4,5 @@
 
 mod demo;
 mod optout;
+mod recovery;
 mod support;

@@ -163,6 +163,26 @@ impl From<&LinkQuality> for LinkQualityView {
     }
 }
 
+/// Sums of the submissions' reports.
+#[derive(Default)]
+struct IngestTotals {
+    n_records: u64,
+    n_accepted: u64,
+    n_rejected: u64,
+    n_opted_out: u64,
+    n_events: u64,
+}
+
+impl IngestTotals {
+    fn add(&mut self, r: &SubmitReport) {
+        self.n_records += r.n_records;
+        self.n_accepted += r.n_accepted;
+        self.n_rejected += r.n_rejected;
+        self.n_opted_out += r.n_opted_out;
+        self.n_events += r.n_events;
+    }
+}
+
 struct Timer {
     steps: Vec<StepTiming>,
     at: Instant,
@@ -245,26 +265,9 @@ pub async fn run(cfg: &DemoConfig, progress: &dyn Progress) -> Result<DemoReport
     // 4. Ingest every submission, then the first again (a duplicate) and a corrupt one.
     let files = submission_files(&cfg.synth_dir.join("submissions"))?;
     progress.begin("ingest 取込", files.len() as u64);
-    let mut totals = SubmitReport {
-        submission_id: 0,
-        sha256: String::new(),
-        duplicate: false,
-        n_records: 0,
-        n_accepted: 0,
-        n_rejected: 0,
-        n_opted_out: 0,
-        n_held: 0,
-        n_events: 0,
-        n_warnings: 0,
-        rejection_report: None,
-    };
+    let mut totals = IngestTotals::default();
     for (provider, path) in &files {
-        let r = crate::ingest::submit(&ctx, provider, path).await?;
-        totals.n_records += r.n_records;
-        totals.n_accepted += r.n_accepted;
-        totals.n_rejected += r.n_rejected;
-        totals.n_opted_out += r.n_opted_out;
-        totals.n_events += r.n_events;
+        totals.add(&crate::ingest::submit(&ctx, provider, path).await?);
         progress.inc(1);
     }
     progress.end();
@@ -278,10 +281,7 @@ pub async fn run(cfg: &DemoConfig, progress: &dyn Progress) -> Result<DemoReport
         duplicate_ignored = crate::ingest::submit(&ctx, provider, path).await?.duplicate;
         let bad = corrupt_copy(path, &cfg.synth_dir.join("corrupt"))?;
         let r = crate::ingest::submit(&ctx, provider, &bad).await?;
-        totals.n_records += r.n_records;
-        totals.n_accepted += r.n_accepted;
-        totals.n_rejected += r.n_rejected;
-        totals.n_events += r.n_events;
+        totals.add(&r);
         rejection_report = r.rejection_report.map(|p| p.display().to_string());
     }
     t.lap(

@@ -35,6 +35,22 @@ pub enum CodeSystem {
 }
 
 impl CodeSystem {
+    /// Every named system (all but [`CodeSystem::Other`]), in a fixed order: diagnoses, labs,
+    /// drugs, procedures, care, vaccines.
+    pub const KNOWN: [CodeSystem; 11] = [
+        CodeSystem::Icd10,
+        CodeSystem::MedisDisease,
+        CodeSystem::Jlac10,
+        CodeSystem::KenshinItem,
+        CodeSystem::Hot9,
+        CodeSystem::Yj,
+        CodeSystem::ReceiptProcedure,
+        CodeSystem::ReceiptDrug,
+        CodeSystem::CareService,
+        CodeSystem::CareLevel,
+        CodeSystem::Vaccine,
+    ];
+
     /// The stable name stored in the research store.
     pub fn as_str(&self) -> &str {
         match self {

@@ -169,20 +169,7 @@ mod tests {
                 check(uri, system.clone());
             }
         }
-        let all = [
-            CodeSystem::Icd10,
-            CodeSystem::MedisDisease,
-            CodeSystem::Jlac10,
-            CodeSystem::KenshinItem,
-            CodeSystem::Hot9,
-            CodeSystem::Yj,
-            CodeSystem::ReceiptProcedure,
-            CodeSystem::ReceiptDrug,
-            CodeSystem::CareService,
-            CodeSystem::CareLevel,
-            CodeSystem::Vaccine,
-        ];
-        for system in all {
+        for system in CodeSystem::KNOWN {
             assert!(TABLE.iter().any(|(s, _, _)| *s == system), "{system:?}");
         }
     }

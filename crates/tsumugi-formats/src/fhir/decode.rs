@@ -676,7 +676,7 @@ fn observation_kind(r: &Value) -> EventKind {
 ///
 /// Order: the kind's own systems (diagnosis: ICD-10, MEDIS; drugs: HOT9, YJ, receipt drug;
 /// labs and checkups: JLAC10, 特定健診 item; procedures: receipt procedure; care: service,
-/// level), then every other known system in [`GLOBAL_ORDER`], then unknown systems in source
+/// level), then every other known system in [`CodeSystem::KNOWN`], then unknown systems in source
 /// order. Ties keep source order.
 fn code_rank(system: &CodeSystem, kind: EventKind) -> usize {
     let preferred: &[CodeSystem] = match kind {
@@ -698,26 +698,11 @@ fn code_rank(system: &CodeSystem, kind: EventKind) -> usize {
     if let Some(i) = preferred.iter().position(|s| s == system) {
         return i;
     }
-    match GLOBAL_ORDER.iter().position(|s| s == system) {
+    match CodeSystem::KNOWN.iter().position(|s| s == system) {
         Some(i) => 100 + i,
         None => 1000,
     }
 }
-
-/// Known systems in the order used after a kind's own systems.
-const GLOBAL_ORDER: [CodeSystem; 11] = [
-    CodeSystem::Icd10,
-    CodeSystem::MedisDisease,
-    CodeSystem::Jlac10,
-    CodeSystem::KenshinItem,
-    CodeSystem::Hot9,
-    CodeSystem::Yj,
-    CodeSystem::ReceiptProcedure,
-    CodeSystem::ReceiptDrug,
-    CodeSystem::CareService,
-    CodeSystem::CareLevel,
-    CodeSystem::Vaccine,
-];
 
 /// The best coding of some CodeableConcepts (see [`code_rank`]).
 fn best_code(concepts: &[&Value], kind: EventKind) -> Option<Code> {

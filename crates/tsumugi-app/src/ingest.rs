@@ -282,11 +282,13 @@ pub async fn counts(ctx: &Ctx) -> Result<StoreCounts> {
     })
 }
 
-/// Processes every submission acknowledged but not yet processed (after a crash).
+/// Processes every submission acknowledged but not yet processed (after a crash), after
+/// removing staging files a crash left half-written. Call it while no other ingest runs.
 ///
 /// # Errors
 /// As [`submit`].
 pub async fn resume_pending(ctx: &Ctx) -> Result<Vec<SubmitReport>> {
+    tsumugi_identity::remove_partial_stages(&ctx.dir.staging())?;
     let ids = registry::pending_submissions(&ctx.registry).await?;
     let mut out = Vec::new();
     for id in ids {
@@ -376,19 +378,8 @@ async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
         .values()
         .filter(|e| **e != Eligibility::Usable)
         .count() as u64;
-    let counts = registry::SubmissionCounts {
-        n_records,
-        n_accepted,
-        n_rejected,
-        n_events,
-    };
-    registry::mark_processed(
-        &ctx.registry,
-        submission_id,
-        &counts,
-        &ctx.clock.now().to_rfc3339(),
-    )
-    .await?;
+    // Receipt and audit entry first, then the `processed` mark: a crash in between makes the
+    // next run process the submission again, and the receipt is written once per submission.
     let receipt = Receipt {
         provider_id: provider.as_str().to_owned(),
         submission_id,
@@ -400,11 +391,13 @@ async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
         n_held,
         n_rejected,
     };
-    tsumugi_govern::record_body(
+    let receipt = RecordBody::Receipt(receipt);
+    tsumugi_govern::record_once(
         &ctx.registry,
         ctx.clock.now(),
-        provider.as_str(),
-        &RecordBody::Receipt(receipt),
+        tsumugi_govern::RecordKind::Receipt,
+        &format!("submission {submission_id}"),
+        &receipt.to_json()?,
     )
     .await?;
     audit::record(
@@ -415,6 +408,19 @@ async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
             "provider": provider.as_str(), "records": n_records, "accepted": n_accepted,
             "rejected": n_rejected, "opted_out": n_opted_out, "held": n_held, "events": n_events,
         }),
+    )
+    .await?;
+    let counts = registry::SubmissionCounts {
+        n_records,
+        n_accepted,
+        n_rejected,
+        n_events,
+    };
+    registry::mark_processed(
+        &ctx.registry,
+        submission_id,
+        &counts,
+        &ctx.clock.now().to_rfc3339(),
     )
     .await?;
     Ok(SubmitReport {

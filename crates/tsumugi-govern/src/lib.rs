@@ -81,5 +81,5 @@ pub use crate::audit::{
 pub use crate::error::{Error, Result};
 pub use crate::records::{
     Deletion, Provision, Receipt, RecordBody, RecordKind, StatisticsRecord, StatutoryRecord, list,
-    record, record_body,
+    record, record_body, record_once,
 };

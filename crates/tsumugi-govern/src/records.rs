@@ -229,6 +229,33 @@ pub async fn record(
     subject: &str,
     body: &Value,
 ) -> Result<i64> {
+    insert(db, at, kind, subject, body, false).await
+}
+
+/// Like [`record`], but writes nothing when a record of this kind about this subject exists
+/// already, and returns that record's id: for steps that a crash may make run twice (a
+/// receipt of a submission processed again from its staged copy).
+///
+/// # Errors
+/// As [`record`].
+pub async fn record_once(
+    db: &Database,
+    at: DateTime<Utc>,
+    kind: RecordKind,
+    subject: &str,
+    body: &Value,
+) -> Result<i64> {
+    insert(db, at, kind, subject, body, true).await
+}
+
+async fn insert(
+    db: &Database,
+    at: DateTime<Utc>,
+    kind: RecordKind,
+    subject: &str,
+    body: &Value,
+    once: bool,
+) -> Result<i64> {
     check_name("subject", subject)?;
     if !body.is_object() {
         return Err(Error::InvalidInput {
@@ -239,6 +266,19 @@ pub async fn record(
     let text = canonical::to_string(body);
     let body_sha256 = sha256_hex(text.as_bytes());
     with_write_tx!(db, |conn| {
+        if once {
+            let existing = sqlx::query(
+                "SELECT record_id FROM statutory_records WHERE kind = $1 AND subject = $2",
+            )
+            .bind(kind.as_str())
+            .bind(subject)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(Error::db("read statutory record"))?;
+            if let Some(row) = existing {
+                return row.try_get(0).map_err(Error::db("read statutory record"));
+            }
+        }
         let row = sqlx::query(
             "INSERT INTO statutory_records (kind, recorded_at, subject, body) \
              VALUES ($1, $2, $3, $4) RETURNING record_id",

@@ -122,6 +122,31 @@ pub fn stage_file(
     })
 }
 
+/// Removes temporary files left by staging that a crash interrupted (their submissions were
+/// never acknowledged, so the provider's retry stages them again). Call it only while no other
+/// ingest runs on this data directory. Returns how many were removed.
+///
+/// # Errors
+/// I/O errors.
+pub fn remove_partial_stages(dir: &Path) -> Result<usize> {
+    let mut n = 0;
+    if !dir.exists() {
+        return Ok(0);
+    }
+    for entry in fs::read_dir(dir).map_err(io_err(dir))? {
+        let path = entry.map_err(io_err(dir))?.path();
+        let partial = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(".staging-") && n.ends_with(".tmp"));
+        if partial {
+            fs::remove_file(&path).map_err(io_err(&path))?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {

@@ -165,6 +165,11 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// What the data directory holds 状況 (submissions, vault records, research rows) as JSON.
+    Status {
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Audit log 監査ログ.
     Audit {
         #[command(subcommand)]
@@ -366,6 +371,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             .await?;
             ctx.close().await;
             output::json(&r)?;
+        }
+        Command::Status { data } => {
+            let ctx = data.open().await?;
+            let c = tsumugi_app::ingest::counts(&ctx).await?;
+            ctx.close().await;
+            output::json(&c)?;
         }
         Command::Audit { action } => match action {
             AuditAction::Verify { data } => {

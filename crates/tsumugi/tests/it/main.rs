@@ -1,6 +1,8 @@
 //! End-to-end tests through the `tsumugi` binary, as an operator runs it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod crash;
+
 use std::path::Path;
 use std::process::{Command, Output};
 

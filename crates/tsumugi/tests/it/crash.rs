@@ -30,6 +30,7 @@ fn prepare(dir: &Path, synth: &Path) {
 }
 
 #[test]
+#[allow(clippy::disallowed_methods)] // waits on a real child process between kills
 fn kill_9_during_ingest_loses_and_duplicates_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let synth = tmp.path().join("synthetic");

@@ -15,7 +15,9 @@
 //! assert_eq!(bundle["type"], "collection");
 //! ```
 
+mod detect;
 pub mod fhir;
 mod outcome;
 
+pub use crate::detect::{Format, sniff};
 pub use crate::outcome::RecordOutcome;

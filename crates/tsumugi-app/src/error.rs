@@ -69,6 +69,12 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The submission's format could not be recognised.
+    #[error("APP0008UnknownFormat: cannot tell the format of {0}; name it with --format")]
+    UnknownFormat(String),
+    /// The format has no reader for this kind of submission.
+    #[error(transparent)]
+    Format(#[from] tsumugi_formats::OpenError),
     /// A state the code should make impossible.
     #[error("APP0099Internal: {0} (this is a tsumugi bug)")]
     Internal(String),

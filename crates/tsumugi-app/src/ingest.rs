@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use tsumugi_formats::fhir::FhirReader;
+use tsumugi_formats::Format;
 use tsumugi_govern::{Receipt, RecordBody};
 use tsumugi_identity::{Admission, Eligibility, NoticeEntry};
 use tsumugi_model::{Diagnostic, ProviderId, ProviderKind, Severity, SourceRecord};
@@ -190,10 +190,19 @@ pub struct SubmitReport {
 /// # Errors
 /// [`Error::UnknownProvider`]; I/O and zone errors. Bad records are not errors: they are
 /// rejected one by one and reported.
-pub async fn submit(ctx: &Ctx, provider: &ProviderId, path: &Path) -> Result<SubmitReport> {
+pub async fn submit(
+    ctx: &Ctx,
+    provider: &ProviderId,
+    path: &Path,
+    format: Option<Format>,
+) -> Result<SubmitReport> {
     if !provider_exists(ctx, provider).await? {
         return Err(Error::UnknownProvider(provider.as_str().to_owned()));
     }
+    let format = match format {
+        Some(f) => f,
+        None => detect(path)?,
+    };
     let mut src = File::open(path).map_err(Error::io(path))?;
     let mut rng = ctx.rng();
     let staged = tsumugi_identity::stage_file(&*ctx.keys, &mut src, &ctx.dir.staging(), &mut rng)?;
@@ -235,6 +244,7 @@ pub async fn submit(ctx: &Ctx, provider: &ProviderId, path: &Path) -> Result<Sub
                 provider.as_str(),
                 &staged.sha256,
                 &file_name,
+                format.as_str(),
                 staged.n_bytes,
                 &ctx.clock.now().to_rfc3339(),
             )
@@ -303,7 +313,11 @@ async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
     let sha256 = row.content_sha256;
     let file_name = row.file_name;
     let staged_path = ctx.dir.staging().join(format!("{sha256}.stg"));
+    let format = Format::parse(&row.format).ok_or_else(|| {
+        Error::Internal(format!("submission {submission_id} has an unknown format"))
+    })?;
     let reader = tsumugi_identity::open_staged(&*ctx.keys, &staged_path)?;
+    let records = tsumugi_formats::open(format, &file_name, Box::new(reader))?;
     let mut events = ctx
         .store
         .event_writer(&ctx.store.ingest_file(submission_id))?;
@@ -337,7 +351,7 @@ async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
         batch.clear();
         Ok((ok, out))
     };
-    for outcome in FhirReader::new(&file_name, reader) {
+    for outcome in records {
         n_records += 1;
         diagnostics.extend(outcome.warnings);
         match outcome.result {
@@ -484,6 +498,129 @@ async fn write_rejections(
         serde_json::to_vec_pretty(diagnostics).map_err(|e| Error::Internal(e.to_string()))?;
     tsumugi_store::write_atomically(&csv_path.with_extension("json"), &json)?;
     Ok(Some(csv_path))
+}
+
+/// What `tsumugi check` found in one file: the provider's own validation before sending.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// The file.
+    pub file: String,
+    /// The format it was read as.
+    pub format: &'static str,
+    /// Records read.
+    pub n_records: u64,
+    /// Records that would be accepted.
+    pub n_accepted: u64,
+    /// Records that would be rejected.
+    pub n_rejected: u64,
+    /// Every finding (errors and warnings), with file, record, line, field and reason.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The parsed canonical records, when asked for.
+    pub records: Vec<CheckedRecord>,
+}
+
+/// One parsed record as `check --json` shows it: which identity fields are present (never
+/// their values: the report may be mailed around) and the canonical events.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckedRecord {
+    /// 1-based record number.
+    pub record: u64,
+    /// Identity fields the record carries, e.g. `kanji_name`, `birth_date`.
+    pub identity_fields: Vec<&'static str>,
+    /// Its events.
+    pub events: Vec<tsumugi_model::Event>,
+}
+
+fn identity_fields(a: &tsumugi_model::IdentityAttributes) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut add = |present: bool, name: &'static str| {
+        if present {
+            out.push(name);
+        }
+    };
+    add(a.patient_id.is_some(), "patient_id");
+    add(
+        a.names
+            .iter()
+            .any(|n| n.family_kanji.is_some() || n.given_kanji.is_some()),
+        "kanji_name",
+    );
+    add(
+        a.names
+            .iter()
+            .any(|n| n.family_kana.is_some() || n.given_kana.is_some()),
+        "kana_name",
+    );
+    add(a.birth_date.is_some(), "birth_date");
+    add(a.sex != tsumugi_model::Sex::Unknown, "sex");
+    add(!a.addresses.is_empty(), "address");
+    add(!a.insurances.is_empty(), "insurance");
+    add(a.deceased_on.is_some(), "deceased_on");
+    out
+}
+
+/// Validates a file without ingesting it (no data directory needed): detects the format unless
+/// given, reads every record, and reports what would be accepted and rejected.
+///
+/// # Errors
+/// [`Error::UnknownFormat`], [`Error::Format`], I/O.
+pub fn check(path: &Path, format: Option<Format>, with_records: bool) -> Result<CheckReport> {
+    let format = match format {
+        Some(f) => f,
+        None => detect(path)?,
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let file = File::open(path).map_err(Error::io(path))?;
+    let mut report = CheckReport {
+        file: path.display().to_string(),
+        format: format.as_str(),
+        n_records: 0,
+        n_accepted: 0,
+        n_rejected: 0,
+        diagnostics: Vec::new(),
+        records: Vec::new(),
+    };
+    for outcome in tsumugi_formats::open(format, &file_name, Box::new(BufReader::new(file)))? {
+        report.n_records += 1;
+        report.diagnostics.extend(outcome.warnings);
+        match outcome.result {
+            Ok(record) => {
+                report.n_accepted += 1;
+                if with_records {
+                    report.records.push(CheckedRecord {
+                        record: outcome.record,
+                        identity_fields: identity_fields(&record.identity),
+                        events: record.events,
+                    });
+                }
+            }
+            Err(d) => {
+                report.n_rejected += 1;
+                report.diagnostics.push(d);
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Detects a file's format from its name and first 8 KiB.
+///
+/// # Errors
+/// [`Error::UnknownFormat`], or I/O.
+pub fn detect(path: &Path) -> Result<Format> {
+    use std::io::Read;
+    let mut head = vec![0u8; 8192];
+    let mut f = File::open(path).map_err(Error::io(path))?;
+    let n = f.read(&mut head).map_err(Error::io(path))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    tsumugi_formats::sniff(&name, &head[..n])
+        .ok_or_else(|| Error::UnknownFormat(path.display().to_string()))
 }
 
 /// Reads a UTF-8 CSV with a header into (1-based line, column → value) rows.

@@ -33,3 +33,5 @@ pub use crate::context::{
     Ctx, DataDir, DataDirConfig, DatabaseUrls, FORMAT_VERSION, OpenOptions, init, open,
 };
 pub use crate::error::{Error, Result};
+/// Submission formats, as the readers know them.
+pub use tsumugi_formats::Format;

@@ -17,7 +17,9 @@
 
 mod detect;
 pub mod fhir;
+mod open;
 mod outcome;
 
 pub use crate::detect::{Format, sniff};
+pub use crate::open::{OpenError, Records, open};
 pub use crate::outcome::RecordOutcome;

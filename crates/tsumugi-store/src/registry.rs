@@ -36,6 +36,8 @@ pub struct SubmissionRow {
     pub file_name: String,
     /// `staged` (acknowledged) or `processed`.
     pub status: String,
+    /// The format it is read as (`tsumugi_formats::Format::as_str`).
+    pub format: String,
 }
 
 /// What processing a submission found.
@@ -99,18 +101,23 @@ pub async fn waiting_days(db: &Database) -> Result<BTreeMap<String, i64>> {
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-fn submission_row(r: &sqlx::any::AnyRow) -> SubmissionRow {
-    SubmissionRow {
-        submission_id: r.get(0),
-        provider_id: r.get(1),
-        content_sha256: r.get(2),
-        file_name: r.get(3),
-        status: r.get(4),
-    }
+fn submission_row(r: &sqlx::any::AnyRow) -> Result<SubmissionRow> {
+    let err = Error::db("read submission row");
+    (|| {
+        Ok(SubmissionRow {
+            submission_id: r.try_get(0)?,
+            provider_id: r.try_get(1)?,
+            content_sha256: r.try_get(2)?,
+            file_name: r.try_get(3)?,
+            status: r.try_get(4)?,
+            format: r.try_get(5)?,
+        })
+    })()
+    .map_err(err)
 }
 
 const SUBMISSION_COLUMNS: &str =
-    "SELECT submission_id, provider_id, content_sha256, file_name, status FROM submissions";
+    "SELECT submission_id, provider_id, content_sha256, file_name, status, format FROM submissions";
 
 /// The submission with this content hash, if any.
 ///
@@ -124,7 +131,7 @@ pub async fn submission_by_hash(db: &Database, sha256: &str) -> Result<Option<Su
     .fetch_optional(db.pool())
     .await
     .map_err(Error::db("look up submission"))?;
-    Ok(row.as_ref().map(submission_row))
+    row.as_ref().map(submission_row).transpose()
 }
 
 /// One submission by id.
@@ -139,7 +146,7 @@ pub async fn submission(db: &Database, submission_id: i64) -> Result<SubmissionR
     .fetch_one(db.pool())
     .await
     .map_err(Error::db("read submission"))?;
-    Ok(submission_row(&row))
+    submission_row(&row)
 }
 
 /// Registers a staged submission (the acknowledgement) and returns its id. The content hash is
@@ -152,16 +159,18 @@ pub async fn insert_submission(
     provider_id: &str,
     sha256: &str,
     file_name: &str,
+    format: &str,
     n_bytes: u64,
     received_at: &str,
 ) -> Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO submissions (provider_id, content_sha256, file_name, n_bytes, received_at, status) \
-         VALUES ($1, $2, $3, $4, $5, 'staged') RETURNING submission_id",
+        "INSERT INTO submissions (provider_id, content_sha256, file_name, format, n_bytes, received_at, status) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'staged') RETURNING submission_id",
     )
     .bind(provider_id.to_owned())
     .bind(sha256.to_owned())
     .bind(file_name.to_owned())
+    .bind(format.to_owned())
     .bind(n_bytes as i64)
     .bind(received_at.to_owned())
     .fetch_one(db.pool())

@@ -57,6 +57,15 @@ impl DataArgs {
     }
 }
 
+fn parse_format(s: &str) -> Result<Option<tsumugi_app::Format>> {
+    if s == "auto" {
+        return Ok(None);
+    }
+    tsumugi_app::Format::parse(s)
+        .map(Some)
+        .with_context(|| format!("unknown format {s}; use auto, fhir, ssmix2, uke, kenshin-xml, kenshin-zip, kaigo or csv"))
+}
+
 fn actor() -> String {
     format!(
         "operator:{}",
@@ -110,11 +119,26 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
-    /// Submit provider files データ提出 (FHIR NDJSON / Bundle JSON).
+    /// Validate files without ingesting 提出前チェック: format, per-record diagnostics.
+    Check {
+        /// Files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The format (`auto` detects it): fhir, ssmix2, uke, kenshin-xml, kenshin-zip, kaigo, csv.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Print the report and the parsed canonical records as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Submit provider files データ提出 (format detected unless `--format`).
     Ingest {
         /// The provider sending them.
         #[arg(long)]
         provider: String,
+        /// The format (`auto` detects it).
+        #[arg(long, default_value = "auto")]
+        format: String,
         /// Files to submit. Submissions interrupted by a crash are finished first.
         files: Vec<PathBuf>,
         #[command(flatten)]
@@ -289,18 +313,41 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             ctx.close().await;
             output::line(&format!("{n} 件の通知記録 / notice entries imported"));
         }
+        Command::Check {
+            files,
+            format,
+            json,
+        } => {
+            let format = parse_format(&format)?;
+            let mut failed = false;
+            for f in &files {
+                let r = tsumugi_app::ingest::check(f, format, json)
+                    .with_context(|| format!("checking {}", f.display()))?;
+                failed |= r.n_rejected > 0;
+                if json {
+                    output::json(&r)?;
+                } else {
+                    output::check(&r);
+                }
+            }
+            if failed {
+                return Ok(ExitCode::from(4));
+            }
+        }
         Command::Ingest {
             provider,
+            format,
             files,
             data,
         } => {
+            let format = parse_format(&format)?;
             let ctx = data.open().await?;
             for r in tsumugi_app::ingest::resume_pending(&ctx).await? {
                 output::submission(&r);
             }
             let provider = ProviderId(provider);
             for f in &files {
-                let r = tsumugi_app::ingest::submit(&ctx, &provider, f)
+                let r = tsumugi_app::ingest::submit(&ctx, &provider, f, format)
                     .await
                     .with_context(|| format!("submitting {}", f.display()))?;
                 output::submission(&r);

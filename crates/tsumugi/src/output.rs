@@ -51,6 +51,34 @@ pub fn submission(r: &SubmitReport) {
     }
 }
 
+/// A `check` report for people: counts, then one line per finding.
+pub fn check(r: &tsumugi_app::ingest::CheckReport) {
+    println!(
+        "{} [{}]: {} records, {} OK 受理可, {} rejected 却下",
+        r.file, r.format, r.n_records, r.n_accepted, r.n_rejected
+    );
+    for d in &r.diagnostics {
+        let sev = match d.severity {
+            tsumugi_model::Severity::Error => "error 却下",
+            tsumugi_model::Severity::Warning => "warning 警告",
+        };
+        println!(
+            "  {}:{}{} {} {}{}: {} / {}",
+            d.file,
+            d.record,
+            d.line.map(|l| format!(" (line {l})")).unwrap_or_default(),
+            sev,
+            d.code,
+            d.field
+                .as_deref()
+                .map(|f| format!(" [{f}]"))
+                .unwrap_or_default(),
+            d.reason_ja,
+            d.reason_en
+        );
+    }
+}
+
 /// The audit verification result, and the exit code it means.
 pub fn audit(s: &AuditStatus) -> ExitCode {
     match &s.first_bad {

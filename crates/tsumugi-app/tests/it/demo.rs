@@ -226,7 +226,7 @@ async fn demo_end_to_end() {
                     .to_string_lossy()
                     .into_owned(),
             );
-            let r = tsumugi_app::ingest::submit(&ctx, &provider, &sub)
+            let r = tsumugi_app::ingest::submit(&ctx, &provider, &sub, None)
                 .await
                 .unwrap();
             assert!(r.duplicate, "{backend}: {} ingested twice", sub.display());

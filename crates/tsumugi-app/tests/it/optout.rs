@@ -62,7 +62,9 @@ async fn late_stop_request_purges_and_excludes() {
                     .to_string_lossy()
                     .into_owned(),
             );
-            tsumugi_app::ingest::submit(&ctx, &p, &f).await.unwrap();
+            tsumugi_app::ingest::submit(&ctx, &p, &f, None)
+                .await
+                .unwrap();
         }
         tsumugi_app::research::link(&ctx).await.unwrap();
         clock.set(start() + Duration::days(90)); // every notice has matured

@@ -47,7 +47,7 @@ async fn interrupted_submission_is_finished_exactly_once() {
                 .to_string_lossy()
                 .into_owned(),
         );
-        let first = tsumugi_app::ingest::submit(&ctx, &provider, &file)
+        let first = tsumugi_app::ingest::submit(&ctx, &provider, &file, None)
             .await
             .unwrap();
         assert!(first.n_accepted > 0);
@@ -81,7 +81,7 @@ async fn interrupted_submission_is_finished_exactly_once() {
                 .is_empty(),
             "{backend}"
         );
-        let again = tsumugi_app::ingest::submit(&ctx, &provider, &file)
+        let again = tsumugi_app::ingest::submit(&ctx, &provider, &file, None)
             .await
             .unwrap();
         assert!(again.duplicate, "{backend}");

@@ -169,3 +169,31 @@ fn tamper(db: &Path, seq: i64) {
         pool.close().await;
     });
 }
+
+#[test]
+fn check_reports_per_record_and_exits_4_on_rejects() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tsumugi-formats/tests/fixtures/ecs_fhir_json");
+    let good = fixtures.join("Observation-Example-JP-Obs-LabResult-eCS-Alb.json");
+    let o = tsumugi(&["check", good.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("[fhir]: 1 records, 1 OK"), "{}", text(&o));
+    let o = tsumugi(&["check", "--json", good.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["records"][0]["events"][0]["code"]["value"],
+        "3A015000001827101"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("export.ndjson");
+    std::fs::write(&bad, "{\"resourceType\": \"Patient\", \"birthDate\": \"1980-02-30\", \"name\": [{\"text\": \"CANARY 太郎\"}]}\n{\"resource").unwrap();
+    let o = tsumugi(&["check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("export.ndjson:2 (line 2) error"), "{out}");
+    assert!(!out.contains("CANARY"), "a value was echoed: {out}");
+    let o = tsumugi(&["check", "--format", "nonsense", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("unknown format"), "{}", text(&o));
+}

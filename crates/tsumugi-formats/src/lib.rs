@@ -17,5 +17,6 @@
 
 pub mod fhir;
 mod outcome;
+pub mod ssmix2;
 
 pub use crate::outcome::RecordOutcome;

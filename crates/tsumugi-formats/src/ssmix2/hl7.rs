@@ -210,11 +210,11 @@ mod tests {
 
     #[test]
     fn splits_and_unescapes() {
-        let msg = parse(b"MSH|^~\\&|A\rPID|1||x\\F\\y^b~c^d\r").unwrap_or_else(|_| unreachable!());
-        let pid = msg.first("PID").unwrap_or_else(|| unreachable!());
+        let msg = parse(b"MSH|^~\\&|A\rPID|1||x\\F\\y^b~c^d\r").unwrap();
+        let pid = msg.first("PID").unwrap();
         assert_eq!(msg.value(pid, 3), "x|y");
         assert_eq!(msg.repeats(pid, 3).len(), 2);
-        let msh = msg.first("MSH").unwrap_or_else(|| unreachable!());
+        let msh = msg.first("MSH").unwrap();
         assert_eq!(msh.raw(3), "A");
     }
 }

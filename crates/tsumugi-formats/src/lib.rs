@@ -1,6 +1,6 @@
 //! Readers and writers for the health-data formats tsumugi ingests.
 //!
-//! Each format lives in its own public namespace (`fhir` …) with private modules behind a
+//! Each format lives in its own public namespace (`fhir`, `uke` …) with private modules behind a
 //! curated `pub use` block. Readers stream: they yield one [`RecordOutcome`] per record, so a
 //! bad record is reported (with file, record number, line and field, never the value) and the
 //! next one is read.
@@ -17,5 +17,6 @@
 
 pub mod fhir;
 mod outcome;
+pub mod uke;
 
 pub use crate::outcome::RecordOutcome;

@@ -70,7 +70,9 @@ impl UkeError {
             UkeError::UnknownRecordType => "不明なレコード識別情報のため行を読み飛ばしました",
             UkeError::WrongColumnCount => "レコードの項目数が正しくありません",
             UkeError::InvalidDate => "日付または年月が正しくありません",
-            UkeError::OutsideClaim => "REレコードより前にレセプトのレコードがあるため読み飛ばしました",
+            UkeError::OutsideClaim => {
+                "REレコードより前にレセプトのレコードがあるため読み飛ばしました"
+            }
             UkeError::CountMismatch => "GOレコードの総件数が読み込んだレセプト数と一致しません",
             UkeError::InvalidEncoding => "行がCP932（シフトJIS）として正しくありません",
             UkeError::InvalidNumber => "数値項目が正しくありません",

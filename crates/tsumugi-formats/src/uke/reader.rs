@@ -419,12 +419,11 @@ fn read_ko(claim: &mut Claim, cols: &[&str]) -> Result<(), LineFault> {
 /// SN (資格確認): 1 負担者種別 (1 = 医療保険), 6 枝番; the branch goes to the HO insurance.
 fn read_sn(claim: &mut Claim, cols: &[&str]) -> Result<(), LineFault> {
     need(cols, 7)?;
-    if cols[1].trim() == "1" {
-        if let (Some(i), Some(branch)) = (claim.ho_idx, opt(cols[6])) {
-            if let Some(ins) = claim.source.identity.insurances.get_mut(i) {
-                ins.branch = Some(branch);
-            }
-        }
+    if cols[1].trim() == "1"
+        && let (Some(i), Some(branch)) = (claim.ho_idx, opt(cols[6]))
+        && let Some(ins) = claim.source.identity.insurances.get_mut(i)
+    {
+        ins.branch = Some(branch);
     }
     Ok(())
 }
@@ -529,11 +528,12 @@ fn read_item(claim: &mut Claim, kind: &str, cols: &[&str]) -> Result<(), LineFau
 /// BU (DPC 診断群分類): 1 診断群分類番号, 2 今回入院年月日, 3 今回退院年月日 (may be blank).
 fn read_bu(claim: &mut Claim, cols: &[&str]) -> Result<(), LineFault> {
     need(cols, 3)?;
-    let date =
-        wareki::parse_date(cols[2]).map_err(|_| (UkeError::InvalidDate, Some("BU.今回入院年月日")))?;
+    let date = wareki::parse_date(cols[2])
+        .map_err(|_| (UkeError::InvalidDate, Some("BU.今回入院年月日")))?;
     let end_date = match cols.get(3).map(|s| s.trim()).filter(|s| !s.is_empty()) {
         Some(s) => Some(
-            wareki::parse_date(s).map_err(|_| (UkeError::InvalidDate, Some("BU.今回退院年月日")))?,
+            wareki::parse_date(s)
+                .map_err(|_| (UkeError::InvalidDate, Some("BU.今回退院年月日")))?,
         ),
         None => None,
     };

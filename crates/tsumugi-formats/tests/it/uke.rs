@@ -70,7 +70,10 @@ fn every_master_fixture_loads() {
     assert_eq!(m.device_name("700010000"), Some("半切"));
     assert_eq!(m.modifier_name("2060"), Some("左右"));
     let moyamoya = m.disease("4375001").unwrap();
-    assert_eq!((moyamoya.name.as_str(), moyamoya.icd10.as_deref()), ("もやもや病", Some("I675")));
+    assert_eq!(
+        (moyamoya.name.as_str(), moyamoya.icd10.as_deref()),
+        ("もやもや病", Some("I675"))
+    );
     assert_eq!(m.disease("0000999").unwrap().icd10, None);
 }
 
@@ -103,10 +106,16 @@ fn sample_claim_values() {
     let ev = &rec.events;
     // SY with 和暦 診療開始日 and an ICD-10 from the masters; an unmapped code stays a receipt code.
     assert_eq!(ev[0].code, Some(Code::new(CodeSystem::Icd10, "I675")));
-    assert_eq!((ev[0].kind, ev[0].date), (EventKind::Diagnosis, date(2024, 5, 1)));
+    assert_eq!(
+        (ev[0].kind, ev[0].date),
+        (EventKind::Diagnosis, date(2024, 5, 1))
+    );
     assert_eq!(
         ev[1].code,
-        Some(Code::new(CodeSystem::Other("receipt_disease".into()), "8848176"))
+        Some(Code::new(
+            CodeSystem::Other("receipt_disease".into()),
+            "8848176"
+        ))
     );
     // SI 初診 (category 11) and the next line with a blank category that carries 11 forward.
     let outpatient = EventKind::Encounter(EncounterClass::Outpatient);
@@ -117,16 +126,34 @@ fn sample_claim_values() {
         Some(Code::new(CodeSystem::ReceiptProcedure, "111011570"))
     );
     // SI with counts on days 3 and 30.
-    assert_eq!((ev[4].kind, ev[4].date, ev[4].value), (EventKind::Procedure, date(2024, 5, 3), Some(1.0)));
+    assert_eq!(
+        (ev[4].kind, ev[4].date, ev[4].value),
+        (EventKind::Procedure, date(2024, 5, 3), Some(1.0))
+    );
     assert_eq!((ev[5].date, ev[5].value), (date(2024, 5, 30), Some(2.0)));
     // IY with all 31 day columns.
-    let drugs: Vec<&Event> = ev.iter().filter(|e| e.kind == EventKind::Prescription).collect();
+    let drugs: Vec<&Event> = ev
+        .iter()
+        .filter(|e| e.kind == EventKind::Prescription)
+        .collect();
     assert_eq!(drugs.len(), 31);
-    assert_eq!((drugs[30].date, drugs[30].value), (date(2024, 5, 31), Some(3.0)));
-    assert_eq!(drugs[0].code, Some(Code::new(CodeSystem::ReceiptDrug, "610406079")));
+    assert_eq!(
+        (drugs[30].date, drugs[30].value),
+        (date(2024, 5, 31), Some(3.0))
+    );
+    assert_eq!(
+        drugs[0].code,
+        Some(Code::new(CodeSystem::ReceiptDrug, "610406079"))
+    );
     // TO after CO and an unknown record type.
     let last = ev.last().unwrap();
-    assert_eq!(last.code, Some(Code::new(CodeSystem::Other("receipt_device".into()), "700010000")));
+    assert_eq!(
+        last.code,
+        Some(Code::new(
+            CodeSystem::Other("receipt_device".into()),
+            "700010000"
+        ))
+    );
     assert_eq!(last.date, date(2024, 5, 10));
     assert_eq!(ev.len(), 2 + 2 + 2 + 31 + 1);
     let warnings: Vec<(&str, Option<u64>)> = first
@@ -139,12 +166,20 @@ fn sample_claim_values() {
     // Claim 2: impossible 和暦 birth date 昭和55年13月32日.
     let err = outcomes[1].result.as_ref().unwrap_err();
     assert_eq!(
-        (err.code.as_str(), err.record, err.line, err.field.as_deref()),
+        (
+            err.code.as_str(),
+            err.record,
+            err.line,
+            err.field.as_deref()
+        ),
         ("UKE0003InvalidDate", 2, Some(16), Some("RE.生年月日"))
     );
     // Claim 3: truncated last line.
     let err = outcomes[2].result.as_ref().unwrap_err();
-    assert_eq!((err.code.as_str(), err.line), ("UKE0002WrongColumnCount", Some(20)));
+    assert_eq!(
+        (err.code.as_str(), err.line),
+        ("UKE0002WrongColumnCount", Some(20))
+    );
     let file: Vec<&str> = file.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(file, ["UKE0004OutsideClaim", "UKE0008MissingTotals"]);
 }
@@ -170,7 +205,10 @@ fn without_masters_diseases_keep_receipt_codes() {
     let ev = &outcomes[0].result.as_ref().unwrap().events;
     assert_eq!(
         ev[0].code,
-        Some(Code::new(CodeSystem::Other("receipt_disease".into()), "4375001"))
+        Some(Code::new(
+            CodeSystem::Other("receipt_disease".into()),
+            "4375001"
+        ))
     );
 }
 
@@ -237,14 +275,16 @@ GO,1,0,99
     let (outcomes, _) = read(text.as_bytes(), None);
     let e = &outcomes[0].result.as_ref().unwrap().events[0];
     assert_eq!(e.kind, EventKind::Encounter(EncounterClass::Inpatient));
-    assert_eq!((e.date, e.end_date), (date(2024, 5, 1), Some(date(2024, 5, 10))));
+    assert_eq!(
+        (e.date, e.end_date),
+        (date(2024, 5, 1), Some(date(2024, 5, 10)))
+    );
 }
 
 /// Text UKE can carry: no spaces or commas, and every character encodable in CP932.
 fn text_strategy() -> impl Strategy<Value = String> {
-    "[一-龠ぁ-んァ-ヶA-Z0-9]{1,6}".prop_filter("CP932 only", |s| {
-        !encoding_rs::SHIFT_JIS.encode(s).2
-    })
+    "[一-龠ぁ-んァ-ヶA-Z0-9]{1,6}"
+        .prop_filter("CP932 only", |s| !encoding_rs::SHIFT_JIS.encode(s).2)
 }
 
 fn opt_text() -> impl Strategy<Value = Option<String>> {
@@ -302,14 +342,13 @@ fn event_strategy(month: NaiveDate) -> impl Strategy<Value = Event> {
 use chrono::Datelike;
 
 fn record_strategy(month: NaiveDate) -> impl Strategy<Value = SourceRecord> {
-    let name = (opt_text(), opt_text(), opt_text(), opt_text()).prop_map(|(fk, gk, fa, ga)| {
-        PersonName {
+    let name =
+        (opt_text(), opt_text(), opt_text(), opt_text()).prop_map(|(fk, gk, fa, ga)| PersonName {
             family_kanji: fk,
             given_kanji: gk,
             family_kana: fa,
             given_kana: ga,
-        }
-    });
+        });
     let ho = (opt_text(), opt_text(), opt_text(), opt_text()).prop_map(|(i, s, n, b)| Insurance {
         insurer_number: i,
         symbol: s,

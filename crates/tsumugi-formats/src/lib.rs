@@ -1,6 +1,6 @@
 //! Readers and writers for the health-data formats tsumugi ingests.
 //!
-//! Each format lives in its own public namespace (`fhir`, `ssmix2` …) with private modules behind a
+//! Each format lives in its own public namespace (`fhir`, `ssmix2`, `uke` …) with private modules behind a
 //! curated `pub use` block. Readers stream: they yield one [`RecordOutcome`] per record, so a
 //! bad record is reported (with file, record number, line and field, never the value) and the
 //! next one is read.
@@ -20,6 +20,7 @@ pub mod fhir;
 mod open;
 mod outcome;
 pub mod ssmix2;
+pub mod uke;
 
 pub use crate::detect::{Format, sniff};
 pub use crate::open::{OpenError, Records, open};

@@ -5,3 +5,4 @@
 
 mod fhir;
 mod ssmix2;
+mod uke;

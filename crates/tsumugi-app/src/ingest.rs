@@ -559,21 +559,23 @@ fn identity_fields(a: &tsumugi_model::IdentityAttributes) -> Vec<&'static str> {
     out
 }
 
-/// Validates a file without ingesting it (no data directory needed): detects the format unless
-/// given, reads every record, and reports what would be accepted and rejected.
+/// Validates a file — or an SS-MIX2 storage folder — without ingesting it (no data directory
+/// needed): detects the format unless given, reads every record, and reports what would be
+/// accepted and rejected.
 ///
 /// # Errors
 /// [`Error::UnknownFormat`], [`Error::Format`], I/O.
 pub fn check(path: &Path, format: Option<Format>, with_records: bool) -> Result<CheckReport> {
+    let folder = path.is_dir();
     let format = match format {
         Some(f) => f,
+        None if folder => Format::Ssmix2,
         None => detect(path)?,
     };
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let file = File::open(path).map_err(Error::io(path))?;
     let mut report = CheckReport {
         file: path.display().to_string(),
         format: format.as_str(),
@@ -583,7 +585,13 @@ pub fn check(path: &Path, format: Option<Format>, with_records: bool) -> Result<
         diagnostics: Vec::new(),
         records: Vec::new(),
     };
-    for outcome in tsumugi_formats::open(format, &file_name, Box::new(BufReader::new(file)))? {
+    let records = if folder {
+        tsumugi_formats::open_folder(format, path)?
+    } else {
+        let file = File::open(path).map_err(Error::io(path))?;
+        tsumugi_formats::open(format, &file_name, Box::new(BufReader::new(file)))?
+    };
+    for outcome in records {
         report.n_records += 1;
         report.diagnostics.extend(outcome.warnings);
         match outcome.result {

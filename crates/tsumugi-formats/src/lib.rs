@@ -23,5 +23,5 @@ pub mod ssmix2;
 pub mod uke;
 
 pub use crate::detect::{Format, sniff};
-pub use crate::open::{OpenError, Records, open};
+pub use crate::open::{OpenError, Records, open, open_folder};
 pub use crate::outcome::RecordOutcome;

@@ -106,6 +106,52 @@ impl Ssmix2Error {
     }
 }
 
+/// A storage path with the patient ID taken out: SS-MIX2 paths carry it three times
+/// (`PID[0:3]/PID[3:6]/PID/…/PID_date_kind_…`), and a diagnostic never carries an identifier.
+/// The patient is named by the record number instead.
+pub(crate) fn mask_patient_id(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').collect();
+    let Some((name, dirs)) = parts.split_last() else {
+        return path.to_owned();
+    };
+    let pid = name.split('_').next().unwrap_or_default();
+    if let [.., a, b] = dirs
+        && pid == *name
+        && pid.get(..3) == Some(*a)
+        && pid.get(3..6) == Some(*b)
+    {
+        // The patient folder itself: `…/PID[0:3]/PID[3:6]/PID`.
+        let keep = &dirs[..dirs.len() - 2];
+        return keep
+            .iter()
+            .copied()
+            .chain(["*", "*", "*"])
+            .collect::<Vec<_>>()
+            .join("/");
+    }
+    let Some(pid_at) = dirs.iter().position(|c| *c == pid) else {
+        return path.to_owned();
+    };
+    let masked = |i: usize, c: &str| {
+        i == pid_at
+            || (i + 2 == pid_at && pid.get(..3) == Some(c))
+            || (i + 1 == pid_at && pid.get(3..6) == Some(c))
+    };
+    let mut out: Vec<String> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if masked(i, c) {
+                "*".to_owned()
+            } else {
+                (*c).to_owned()
+            }
+        })
+        .collect();
+    out.push(name.replacen(pid, "*", 1));
+    out.join("/")
+}
+
 /// Where a finding is: file and record (the patient's 1-based number).
 #[derive(Debug, Clone)]
 pub(crate) struct Location<'a> {
@@ -127,7 +173,7 @@ impl Location<'_> {
         severity: Severity,
     ) -> Diagnostic {
         Diagnostic {
-            file: self.file.to_owned(),
+            file: mask_patient_id(self.file),
             record: self.record,
             line: None,
             field: field.map(str::to_owned),
@@ -136,5 +182,23 @@ impl Location<'_> {
             reason_en: err.to_string(),
             severity,
         }
+    }
+}
+
+#[cfg(test)]
+mod mask_tests {
+    #[test]
+    fn patient_ids_are_masked_in_paths() {
+        assert_eq!(
+            super::mask_patient_id(
+                "up.zip/999/901/9999013/-/ADT-00/9999013_-_ADT-00_9999_20111220_-_1"
+            ),
+            "up.zip/*/*/*/-/ADT-00/*_-_ADT-00_9999_20111220_-_1"
+        );
+        assert_eq!(super::mask_patient_id("notes.txt"), "notes.txt");
+        assert_eq!(
+            super::mask_patient_id("up.zip/123/456/1234567"),
+            "up.zip/*/*/*"
+        );
     }
 }

@@ -193,6 +193,27 @@ fn check_reports_per_record_and_exits_4_on_rejects() {
     let out = text(&o);
     assert!(out.contains("export.ndjson:2 (line 2) error"), "{out}");
     assert!(!out.contains("CANARY"), "a value was echoed: {out}");
+    // SS-MIX2 storage (a folder) and UKE claims are detected and read too.
+    let formats = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tsumugi-formats/tests/fixtures");
+    let o = tsumugi(&["check", formats.join("ssmix2").to_str().unwrap()]);
+    assert!(
+        text(&o).contains("[ssmix2]: 1 records, 1 OK"),
+        "{}",
+        text(&o)
+    );
+    let o = tsumugi(&["check", formats.join("uke/sample.UKE").to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "the sample holds bad claims on purpose: {}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("[uke]") && text(&o).contains("UKE0003InvalidDate [RE.生年月日]"),
+        "{}",
+        text(&o)
+    );
+
     let o = tsumugi(&["check", "--format", "nonsense", bad.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(text(&o).contains("unknown format"), "{}", text(&o));

@@ -15,7 +15,9 @@
 //! assert_eq!(bundle["type"], "collection");
 //! ```
 
+mod diag;
 pub mod fhir;
+pub mod kenshin;
 mod outcome;
 
 pub use crate::outcome::RecordOutcome;

@@ -2,6 +2,8 @@
 
 use tsumugi_model::{Diagnostic, Severity};
 
+use crate::RecordOutcome;
+
 /// A reading fault with a stable code and reasons in both languages.
 pub(crate) trait Fault: std::fmt::Display + Copy {
     /// The stable machine code.
@@ -33,5 +35,16 @@ impl Where<'_> {
             reason_en: fault.to_string(),
             severity: fault.severity(),
         }
+    }
+}
+
+/// Sets the record number of `o` and of every diagnostic in it.
+pub(crate) fn renumber(o: &mut RecordOutcome, record: u64) {
+    o.record = record;
+    if let Err(d) = &mut o.result {
+        d.record = record;
+    }
+    for w in &mut o.warnings {
+        w.record = record;
     }
 }

@@ -17,6 +17,7 @@
 
 mod diag;
 pub mod fhir;
+pub mod kaigo;
 pub mod kenshin;
 mod outcome;
 

@@ -23,7 +23,7 @@ use std::io::{Read, Seek};
 use zip::ZipArchive;
 
 use crate::RecordOutcome;
-use crate::diag::Where;
+use crate::diag::{Where, renumber};
 use crate::kenshin::cda::{CdaConfig, read_cda_with};
 use crate::kenshin::error::KenshinError;
 use crate::kenshin::schema;
@@ -273,16 +273,6 @@ impl<R: Read + Seek> SubmissionReader<R> {
                 }
             }
         }
-    }
-}
-
-fn renumber(o: &mut RecordOutcome, record: u64) {
-    o.record = record;
-    if let Err(d) = &mut o.result {
-        d.record = record;
-    }
-    for w in &mut o.warnings {
-        w.record = record;
     }
 }
 

@@ -15,6 +15,7 @@
 //! assert_eq!(bundle["type"], "collection");
 //! ```
 
+pub mod csvmap;
 mod diag;
 pub mod fhir;
 pub mod kaigo;

@@ -5,3 +5,4 @@
 
 mod fhir;
 mod kenshin;
+mod kaigo;

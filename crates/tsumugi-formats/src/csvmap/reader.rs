@@ -84,6 +84,9 @@ impl<R: Read> MappedCsvReader<R> {
         let csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            // `\n` only, so csv's line numbers are exact for CRLF files too; the `\r` left at the
+            // end of the last field is trimmed with the cell.
+            .terminator(csv::Terminator::Any(b'\n'))
             .delimiter(mapping.delimiter_byte().unwrap_or(b','))
             .from_reader(reader);
         MappedCsvReader {
@@ -331,7 +334,7 @@ impl<R: Read> Iterator for MappedCsvReader<R> {
                 }
             }
             self.rows += 1;
-            if rec.iter().all(<[u8]>::is_empty) {
+            if rec.iter().all(|f| f.iter().all(|b| *b == b'\r')) {
                 // A blank line: counted, not a record.
                 continue;
             }

@@ -6,3 +6,4 @@
 mod fhir;
 mod kenshin;
 mod kaigo;
+mod csvmap;

@@ -91,9 +91,9 @@ impl CsvMapError {
     /// Whether the fault rejects the row (otherwise it is a warning).
     pub fn severity(self) -> Severity {
         match self {
-            CsvMapError::InvalidBirthDate | CsvMapError::UnmappedSex | CsvMapError::InvalidValue => {
-                Severity::Warning
-            }
+            CsvMapError::InvalidBirthDate
+            | CsvMapError::UnmappedSex
+            | CsvMapError::InvalidValue => Severity::Warning,
             CsvMapError::InvalidEncoding
             | CsvMapError::WrongColumnCount
             | CsvMapError::InvalidDate

@@ -37,7 +37,5 @@ mod mapping;
 mod reader;
 
 pub use crate::csvmap::error::{CsvMapError, MappingError};
-pub use crate::csvmap::mapping::{
-    CsvEncoding, EventColumns, IdentityColumns, Mapping, SexCodes,
-};
+pub use crate::csvmap::mapping::{CsvEncoding, EventColumns, IdentityColumns, Mapping, SexCodes};
 pub use crate::csvmap::reader::MappedCsvReader;

@@ -326,7 +326,12 @@ impl<R: Read> Iterator for MappedCsvReader<R> {
                     Ok(p) => self.plan = Some(p),
                     Err(col) => {
                         self.done = true;
-                        return Some(at_line(1, &self.file, CsvMapError::MissingColumn, Some(&col)));
+                        return Some(at_line(
+                            1,
+                            &self.file,
+                            CsvMapError::MissingColumn,
+                            Some(&col),
+                        ));
                     }
                 }
                 if header.is_some() {
@@ -339,7 +344,12 @@ impl<R: Read> Iterator for MappedCsvReader<R> {
                 continue;
             }
             let Some(cells) = cells else {
-                return Some(at_line(self.rows, &self.file, CsvMapError::InvalidEncoding, None));
+                return Some(at_line(
+                    self.rows,
+                    &self.file,
+                    CsvMapError::InvalidEncoding,
+                    None,
+                ));
             };
             let at = Where {
                 file: &self.file,

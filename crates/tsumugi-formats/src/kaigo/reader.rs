@@ -11,8 +11,8 @@ use tsumugi_model::{
 
 use crate::RecordOutcome;
 use crate::diag::{Where, renumber};
-use crate::kaigo::error::KaigoError;
 use crate::kaigo::care_level;
+use crate::kaigo::error::KaigoError;
 
 /// Reads 介護 claims CSV (layout in [`crate::kaigo`]); an [`Iterator`] of [`RecordOutcome`]s.
 ///
@@ -160,7 +160,18 @@ impl<R: BufRead> KaigoReader<R> {
         f: &[String],
         warnings: &mut Vec<Diagnostic>,
     ) -> Result<Row, (KaigoError, Option<&'static str>)> {
-        let [insurer, insured, birth, sex, month, level, service, units, days] = f else {
+        let [
+            insurer,
+            insured,
+            birth,
+            sex,
+            month,
+            level,
+            service,
+            units,
+            days,
+        ] = f
+        else {
             return Err((KaigoError::WrongColumnCount, None));
         };
         if !(insurer.len() == 6 || insurer.len() == 8)
@@ -187,7 +198,10 @@ impl<R: BufRead> KaigoReader<R> {
         } else {
             let d = parse_birth(birth);
             if d.is_none() {
-                warnings.push(self.at().diag(KaigoError::InvalidBirthDate, Some("生年月日")));
+                warnings.push(
+                    self.at()
+                        .diag(KaigoError::InvalidBirthDate, Some("生年月日")),
+                );
             }
             d
         };

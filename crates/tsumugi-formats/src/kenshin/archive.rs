@@ -63,7 +63,9 @@ fn classify(name: &str) -> Kind {
     let lower = name.to_ascii_lowercase();
     let parts: Vec<&str> = lower.split('/').collect();
     let base = parts.last().copied().unwrap_or_default();
-    let dirs = parts.get(..parts.len().saturating_sub(1)).unwrap_or_default();
+    let dirs = parts
+        .get(..parts.len().saturating_sub(1))
+        .unwrap_or_default();
     if dirs.contains(&"xsd") || base.ends_with(".xsd") {
         Kind::Xsd
     } else if dirs.contains(&"data") {
@@ -156,10 +158,20 @@ impl<R: Read + Seek> SubmissionReader<R> {
                         classify(&name)
                     };
                     let lower = name.to_ascii_lowercase();
-                    if kind == Kind::Xsd && lower.rsplit('/').next().is_some_and(|b| b.starts_with("hc08")) {
+                    if kind == Kind::Xsd
+                        && lower
+                            .rsplit('/')
+                            .next()
+                            .is_some_and(|b| b.starts_with("hc08"))
+                    {
                         me.config.check_schema = true;
                     }
-                    if kind == Kind::Xsd && lower.rsplit('/').next().is_some_and(|b| b.starts_with("ix08")) {
+                    if kind == Kind::Xsd
+                        && lower
+                            .rsplit('/')
+                            .next()
+                            .is_some_and(|b| b.starts_with("ix08"))
+                    {
                         me.check_index = true;
                     }
                     match kind {
@@ -182,30 +194,29 @@ impl<R: Read + Seek> SubmissionReader<R> {
         me
     }
 
-    /// Reads entry `i` into memory, or the outcome that rejects it.
-    fn read_entry(&mut self, i: usize, at: &Where<'_>) -> Result<Vec<u8>, RecordOutcome> {
+    /// Reads entry `i` into memory, or the fault that rejects it.
+    fn read_entry(&mut self, i: usize) -> Result<Vec<u8>, KenshinError> {
         let Some(archive) = self.archive.as_mut() else {
-            return Err(rejected(at, KenshinError::InvalidArchive, None));
+            return Err(KenshinError::InvalidArchive);
         };
         let entry = archive
             .by_index(i)
-            .map_err(|_| rejected(at, KenshinError::InvalidArchive, None))?;
+            .map_err(|_| KenshinError::InvalidArchive)?;
         let mut buf = Vec::new();
         entry
             .take(MAX_ENTRY_BYTES + 1)
             .read_to_end(&mut buf)
-            .map_err(|_| rejected(at, KenshinError::InvalidArchive, None))?;
+            .map_err(|_| KenshinError::InvalidArchive)?;
         if buf.len() as u64 > MAX_ENTRY_BYTES {
-            return Err(rejected(at, KenshinError::EntryTooLarge, None));
+            return Err(KenshinError::EntryTooLarge);
         }
         Ok(buf)
     }
 
-    fn parse_xml(bytes: &[u8], at: &Where<'_>) -> Result<Node, RecordOutcome> {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| rejected(at, KenshinError::InvalidUtf8, None))?;
+    fn parse_xml(bytes: &[u8]) -> Result<Node, KenshinError> {
+        let text = std::str::from_utf8(bytes).map_err(|_| KenshinError::InvalidUtf8)?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        tree::parse(text).map_err(|_| rejected(at, KenshinError::MalformedXml, None))
+        tree::parse(text).map_err(|_| KenshinError::MalformedXml)
     }
 
     fn count(&mut self, node: &Node, path: &[&str], expected: u64, field: &str, at: &Where<'_>) {
@@ -231,13 +242,14 @@ impl<R: Read + Seek> SubmissionReader<R> {
         };
         match kind {
             Kind::Dir | Kind::Xsd => {}
-            Kind::Unsafe => self
-                .pending
-                .push_back(rejected(&at, KenshinError::PathTraversal, None)),
+            Kind::Unsafe => {
+                self.pending
+                    .push_back(rejected(&at, KenshinError::PathTraversal, None))
+            }
             // Not a record; entries outside the known layout are skipped.
             Kind::Other => {}
-            Kind::Data => match self.read_entry(i, &at) {
-                Err(o) => self.pending.push_back(o),
+            Kind::Data => match self.read_entry(i) {
+                Err(e) => self.pending.push_back(rejected(&at, e, None)),
                 Ok(bytes) => {
                     let mut o = read_cda_with(&label, &bytes, &self.config);
                     renumber(&mut o, at.record);
@@ -245,13 +257,10 @@ impl<R: Read + Seek> SubmissionReader<R> {
                 }
             },
             Kind::Index | Kind::Summary | Kind::Claim => {
-                let node = match self
-                    .read_entry(i, &at)
-                    .and_then(|b| Self::parse_xml(&b, &at))
-                {
+                let node = match self.read_entry(i).and_then(|b| Self::parse_xml(&b)) {
                     Ok(n) => n,
-                    Err(o) => {
-                        self.pending.push_back(o);
+                    Err(e) => {
+                        self.pending.push_back(rejected(&at, e, None));
                         return;
                     }
                 };
@@ -266,10 +275,22 @@ impl<R: Read + Seek> SubmissionReader<R> {
                         }
                     }
                     let n = self.n_counted;
-                    self.count(&node, &["totalRecordCount"], n, "index.totalRecordCount", &at);
+                    self.count(
+                        &node,
+                        &["totalRecordCount"],
+                        n,
+                        "index.totalRecordCount",
+                        &at,
+                    );
                 } else if kind == Kind::Summary {
                     let n = self.n_data;
-                    self.count(&node, &["totalSubjectCount"], n, "summary.totalSubjectCount", &at);
+                    self.count(
+                        &node,
+                        &["totalSubjectCount"],
+                        n,
+                        "summary.totalSubjectCount",
+                        &at,
+                    );
                 }
             }
         }

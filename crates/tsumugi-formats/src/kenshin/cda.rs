@@ -56,7 +56,9 @@ pub struct CdaConfig {
 
 /// Whether `s` is a 17-character item code (ASCII digits and upper-case letters).
 pub fn is_item_code(s: &str) -> bool {
-    s.len() == 17 && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    s.len() == 17
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
 
 /// Reads one CDA document (one person) without the schema check; see [`read_cda_with`].
@@ -67,7 +69,13 @@ pub fn is_item_code(s: &str) -> bool {
 /// assert_eq!(out.result.unwrap_err().code, "KNS0004NoPatient");
 /// ```
 pub fn read_cda(file_label: &str, xml: &[u8]) -> RecordOutcome {
-    read_cda_with(file_label, xml, &CdaConfig { check_schema: false })
+    read_cda_with(
+        file_label,
+        xml,
+        &CdaConfig {
+            check_schema: false,
+        },
+    )
 }
 
 /// Reads one CDA document (one person) as record 1 of `file_label`.
@@ -78,7 +86,8 @@ pub fn read_cda_with(file_label: &str, xml: &[u8], config: &CdaConfig) -> Record
         line: Some(1),
     };
     let mut warnings = Vec::new();
-    let result = decode(&at, xml, config, &mut warnings);
+    let result = decode(&at, xml, config, &mut warnings)
+        .map_err(|(err, field)| at.diag(err, field.as_deref()));
     RecordOutcome {
         record: 1,
         line: Some(1),
@@ -92,29 +101,37 @@ fn decode(
     xml: &[u8],
     config: &CdaConfig,
     warnings: &mut Vec<Diagnostic>,
-) -> Result<SourceRecord, Diagnostic> {
-    let text = std::str::from_utf8(xml).map_err(|_| at.diag(KenshinError::InvalidUtf8, None))?;
+) -> Result<SourceRecord, (KenshinError, Option<String>)> {
+    let text = std::str::from_utf8(xml).map_err(|_| (KenshinError::InvalidUtf8, None))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let root = tree::parse(text).map_err(|_| at.diag(KenshinError::MalformedXml, None))?;
+    let root = tree::parse(text).map_err(|_| (KenshinError::MalformedXml, None))?;
     if root.name != "ClinicalDocument" {
-        return Err(at.diag(KenshinError::NotClinicalDocument, Some(&root.name)));
+        return Err((KenshinError::NotClinicalDocument, None));
     }
     if config.check_schema {
         let mut violations = schema::check_cda(&root).into_iter();
         if let Some(first) = violations.next() {
             warnings.extend(violations.map(|f| at.diag(KenshinError::SchemaViolation, Some(&f))));
-            return Err(at.diag(KenshinError::SchemaViolation, Some(&first)));
+            return Err((KenshinError::SchemaViolation, Some(first)));
         }
     }
-    let role = root
-        .path(&["recordTarget", "patientRole"])
-        .ok_or_else(|| at.diag(KenshinError::NoPatient, Some("recordTarget.patientRole")))?;
+    let role = root.path(&["recordTarget", "patientRole"]).ok_or((
+        KenshinError::NoPatient,
+        Some("recordTarget.patientRole".to_owned()),
+    ))?;
     let identity = identity(at, role, warnings);
 
     let doc_date = date_attr(at, root.child("effectiveTime"), "effectiveTime", warnings);
     let service_date = root
         .path(&["documentationOf", "serviceEvent", "effectiveTime"])
-        .and_then(|n| ivl_date(at, n, "documentationOf.serviceEvent.effectiveTime", warnings));
+        .and_then(|n| {
+            ivl_date(
+                at,
+                n,
+                "documentationOf.serviceEvent.effectiveTime",
+                warnings,
+            )
+        });
     let default_date = service_date.or(doc_date);
 
     let mut events = Vec::new();
@@ -136,7 +153,10 @@ fn decode(
 fn identity(at: &Where<'_>, role: &Node, warnings: &mut Vec<Diagnostic>) -> IdentityAttributes {
     let mut ins = Insurance::default();
     for id in role.children_named("id") {
-        let ext = id.attr("extension").map(str::trim).filter(|s| !s.is_empty());
+        let ext = id
+            .attr("extension")
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         let Some(ext) = ext else { continue };
         match id.attr("root") {
             Some(OID_INSURER) => ins.insurer_number = Some(ext.to_owned()),
@@ -191,7 +211,12 @@ fn identity(at: &Where<'_>, role: &Node, warnings: &mut Vec<Diagnostic>) -> Iden
                 }
             };
         }
-        attrs.birth_date = date_attr(at, patient.child("birthTime"), "patient.birthTime", warnings);
+        attrs.birth_date = date_attr(
+            at,
+            patient.child("birthTime"),
+            "patient.birthTime",
+            warnings,
+        );
     }
     attrs
 }
@@ -202,7 +227,9 @@ pub(crate) fn parse_ts(s: &str) -> Option<Date> {
     if s.len() >= 8 && s.is_char_boundary(8) {
         let (day, rest) = s.split_at(8);
         if day.bytes().all(|b| b.is_ascii_digit())
-            && rest.bytes().all(|b| b.is_ascii_digit() || b"+-.".contains(&b))
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b"+-.".contains(&b))
         {
             return Date::parse_from_str(day, "%Y%m%d").ok();
         }
@@ -246,7 +273,10 @@ fn observation(
     depth: usize,
 ) {
     // Nested observations (entryRelationship) first keep source order within the group.
-    let code = obs.child("code").and_then(|c| c.attr("code")).map(str::trim);
+    let code = obs
+        .child("code")
+        .and_then(|c| c.attr("code"))
+        .map(str::trim);
     if let Some(value) = obs.child("value") {
         match code {
             Some(code) if is_item_code(code) => {
@@ -301,7 +331,10 @@ fn result(
             return None;
         }
     };
-    let Some(number) = number.and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite()) else {
+    let Some(number) = number
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+    else {
         warnings.push(at.diag(KenshinError::InvalidValue, Some("observation.value")));
         return None;
     };
@@ -386,7 +419,11 @@ pub fn write_cda(record: &SourceRecord) -> Vec<u8> {
             }
         }
     }
-    if id.insurances.first().is_none_or(|i| *i == Insurance::default()) {
+    if id
+        .insurances
+        .first()
+        .is_none_or(|i| *i == Insurance::default())
+    {
         s.push_str("<id nullFlavor=\"NI\"/>\n");
     }
     if let Some(a) = id.addresses.first() {

@@ -87,7 +87,9 @@ impl KenshinError {
     /// The reason in Japanese.
     pub fn reason_ja(self) -> &'static str {
         match self {
-            KenshinError::MalformedXml => "XMLとして正しくありません（途中で切れている可能性を含む）",
+            KenshinError::MalformedXml => {
+                "XMLとして正しくありません（途中で切れている可能性を含む）"
+            }
             KenshinError::InvalidUtf8 => "文書がUTF-8ではありません",
             KenshinError::NotClinicalDocument => "ルート要素がClinicalDocumentではありません",
             KenshinError::NoPatient => "受診者情報（recordTarget/patientRole）がありません",
@@ -101,7 +103,9 @@ impl KenshinError {
             KenshinError::PathTraversal => "アーカイブ外を指すエントリ名です",
             KenshinError::InvalidArchive => "アーカイブを読み取れません",
             KenshinError::EntryTooLarge => "エントリが上限サイズを超えています",
-            KenshinError::CountMismatch => "インデックスまたは集計情報の件数がアーカイブと一致しません",
+            KenshinError::CountMismatch => {
+                "インデックスまたは集計情報の件数がアーカイブと一致しません"
+            }
             KenshinError::MissingIndex => "インデックスファイルがありません",
         }
     }

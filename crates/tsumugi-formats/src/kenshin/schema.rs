@@ -78,9 +78,19 @@ pub(crate) fn check_cda(doc: &Node) -> Vec<String> {
         if c.attr("code").is_none() {
             out.push(format!("{p}.code@code"));
         }
-        fixed(c, "codeSystem", "1.2.392.200119.6.1001", "ClinicalDocument.code", &mut out);
+        fixed(
+            c,
+            "codeSystem",
+            "1.2.392.200119.6.1001",
+            "ClinicalDocument.code",
+            &mut out,
+        );
     }
-    ts_ok(doc.child("effectiveTime"), "ClinicalDocument.effectiveTime", &mut out);
+    ts_ok(
+        doc.child("effectiveTime"),
+        "ClinicalDocument.effectiveTime",
+        &mut out,
+    );
     for rt in doc.children_named("recordTarget") {
         match rt.child("patientRole") {
             None => out.push("recordTarget.patientRole".to_owned()),
@@ -106,10 +116,11 @@ pub(crate) fn check_cda(doc: &Node) -> Vec<String> {
     }
     if let Some(c) = doc.child("custodian") {
         match c.path(&["assignedCustodian", "representedCustodianOrganization"]) {
-            None => out.push("custodian.assignedCustodian.representedCustodianOrganization".to_owned()),
-            Some(o) if o.child("id").is_none() => out.push(
-                "custodian.assignedCustodian.representedCustodianOrganization.id".to_owned(),
-            ),
+            None => {
+                out.push("custodian.assignedCustodian.representedCustodianOrganization".to_owned())
+            }
+            Some(o) if o.child("id").is_none() => out
+                .push("custodian.assignedCustodian.representedCustodianOrganization.id".to_owned()),
             Some(_) => {}
         }
     }
@@ -204,7 +215,9 @@ pub(crate) fn check_index(index: &Node) -> Vec<String> {
         out.push("index.sender.id".to_owned());
     }
     if let Some(t) = index.child("totalRecordCount")
-        && t.attr("value").and_then(|v| v.trim().parse::<u64>().ok()).is_none()
+        && t.attr("value")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .is_none()
     {
         out.push("index.totalRecordCount@value".to_owned());
     }

@@ -157,10 +157,7 @@ pub(crate) fn parse(xml: &str) -> Result<Node, TreeError> {
                 cur.text.push(ch);
             }
             XmlEvent::Eof => break,
-            XmlEvent::Comment(_)
-            | XmlEvent::Decl(_)
-            | XmlEvent::PI(_)
-            | XmlEvent::DocType(_) => {}
+            XmlEvent::Comment(_) | XmlEvent::Decl(_) | XmlEvent::PI(_) | XmlEvent::DocType(_) => {}
         }
     }
     if !stack.is_empty() {

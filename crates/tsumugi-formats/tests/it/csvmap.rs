@@ -61,20 +61,32 @@ fn render(outcomes: &[RecordOutcome]) -> String {
                         "  {} {} {} {} {}",
                         e.kind.as_str(),
                         e.date,
-                        e.code
-                            .as_ref()
-                            .map_or("-".to_owned(), |c| format!("{}:{}", c.system.as_str(), c.value)),
+                        e.code.as_ref().map_or("-".to_owned(), |c| format!(
+                            "{}:{}",
+                            c.system.as_str(),
+                            c.value
+                        )),
                         e.value.map_or("-".to_owned(), |v| v.to_string()),
                         opt(&e.unit)
                     );
                 }
             }
             Err(d) => {
-                let _ = writeln!(s, "  error {} {}", d.code, d.field.as_deref().unwrap_or("-"));
+                let _ = writeln!(
+                    s,
+                    "  error {} {}",
+                    d.code,
+                    d.field.as_deref().unwrap_or("-")
+                );
             }
         }
         for w in &o.warnings {
-            let _ = writeln!(s, "  warning {} {}", w.code, w.field.as_deref().unwrap_or("-"));
+            let _ = writeln!(
+                s,
+                "  warning {} {}",
+                w.code,
+                w.field.as_deref().unwrap_or("-")
+            );
         }
     }
     s
@@ -200,11 +212,26 @@ fn a_column_missing_from_the_header_stops_reading() {
 fn mapping_errors_name_the_setting() {
     let base = "encoding = \"utf-8\"\nheader = true\ndate_formats = [\"wareki\"]\n[identity]\n";
     let cases = [
-        (format!("{base}[[events]]\nkind = \"party\"\ndate = \"d\"\n"), MappingError::InvalidKind(0)),
-        (base.replace("header", "delimiter = \";;\"\nheader"), MappingError::InvalidDelimiter),
-        (base.replace("[\"wareki\"]", "[]"), MappingError::NoDateFormat),
-        (format!("{base}[[events]]\nkind = \"death\"\ndate = \"d\"\ncode = \"c\"\n"), MappingError::CodeSystem(0)),
-        (format!("{base}patient_id = \"#0\"\n"), MappingError::InvalidColumn),
+        (
+            format!("{base}[[events]]\nkind = \"party\"\ndate = \"d\"\n"),
+            MappingError::InvalidKind(0),
+        ),
+        (
+            base.replace("header", "delimiter = \";;\"\nheader"),
+            MappingError::InvalidDelimiter,
+        ),
+        (
+            base.replace("[\"wareki\"]", "[]"),
+            MappingError::NoDateFormat,
+        ),
+        (
+            format!("{base}[[events]]\nkind = \"death\"\ndate = \"d\"\ncode = \"c\"\n"),
+            MappingError::CodeSystem(0),
+        ),
+        (
+            format!("{base}patient_id = \"#0\"\n"),
+            MappingError::InvalidColumn,
+        ),
     ];
     for (text, err) in cases {
         assert_eq!(Mapping::from_toml(&text).unwrap_err(), err);

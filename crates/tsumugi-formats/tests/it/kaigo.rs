@@ -31,7 +31,9 @@ fn render(outcomes: &[RecordOutcome]) -> String {
                     i.insurer_number.as_deref().unwrap_or("-"),
                     i.number.as_deref().unwrap_or("-"),
                     r.identity.sex.code(),
-                    r.identity.birth_date.map_or("-".to_owned(), |d| d.to_string())
+                    r.identity
+                        .birth_date
+                        .map_or("-".to_owned(), |d| d.to_string())
                 );
                 for e in &r.events {
                     let _ = writeln!(
@@ -45,11 +47,21 @@ fn render(outcomes: &[RecordOutcome]) -> String {
                 }
             }
             Err(d) => {
-                let _ = writeln!(s, "  error {} {}", d.code, d.field.as_deref().unwrap_or("-"));
+                let _ = writeln!(
+                    s,
+                    "  error {} {}",
+                    d.code,
+                    d.field.as_deref().unwrap_or("-")
+                );
             }
         }
         for w in &o.warnings {
-            let _ = writeln!(s, "  warning {} {}", w.code, w.field.as_deref().unwrap_or("-"));
+            let _ = writeln!(
+                s,
+                "  warning {} {}",
+                w.code,
+                w.field.as_deref().unwrap_or("-")
+            );
         }
     }
     s

@@ -69,11 +69,21 @@ fn render(outcomes: &[RecordOutcome]) -> String {
                 }
             }
             Err(d) => {
-                let _ = writeln!(s, "  error {} {}", d.code, d.field.as_deref().unwrap_or("-"));
+                let _ = writeln!(
+                    s,
+                    "  error {} {}",
+                    d.code,
+                    d.field.as_deref().unwrap_or("-")
+                );
             }
         }
         for w in &o.warnings {
-            let _ = writeln!(s, "  warning {} {}", w.code, w.field.as_deref().unwrap_or("-"));
+            let _ = writeln!(
+                s,
+                "  warning {} {}",
+                w.code,
+                w.field.as_deref().unwrap_or("-")
+            );
         }
     }
     s
@@ -160,7 +170,11 @@ fn cda_template_decodes_header_oids_with_placeholder_warnings() {
 
 #[test]
 fn filled_cda_decodes_identity_and_checkup_items() {
-    let out = read_cda_with("h1.xml", FILLED.as_bytes(), &CdaConfig { check_schema: true });
+    let out = read_cda_with(
+        "h1.xml",
+        FILLED.as_bytes(),
+        &CdaConfig { check_schema: true },
+    );
     check(
         &[out],
         "
@@ -187,7 +201,10 @@ fn malformed_documents_are_rejected_with_a_code() {
         (b"\xff\xfe<a/>", "KNS0002InvalidUtf8"),
         (b"<index/>", "KNS0003NotClinicalDocument"),
         (b"<ClinicalDocument/>", "KNS0004NoPatient"),
-        (&FILLED.as_bytes()[..FILLED.len() / 2], "KNS0001MalformedXml"),
+        (
+            &FILLED.as_bytes()[..FILLED.len() / 2],
+            "KNS0001MalformedXml",
+        ),
     ];
     for (input, code) in cases {
         let out = read_cda("x.xml", input);
@@ -200,8 +217,15 @@ fn schema_subset_rejects_a_document_missing_required_elements() {
     let broken = FILLED
         .replace("<custodian>", "<!--")
         .replace("</custodian>", "-->")
-        .replace(r#"classCode="OBS" moodCode="EVN"><code code="9N006"#, r#"classCode="OBS"><code code="9N006"#);
-    let out = read_cda_with("h1.xml", broken.as_bytes(), &CdaConfig { check_schema: true });
+        .replace(
+            r#"classCode="OBS" moodCode="EVN"><code code="9N006"#,
+            r#"classCode="OBS"><code code="9N006"#,
+        );
+    let out = read_cda_with(
+        "h1.xml",
+        broken.as_bytes(),
+        &CdaConfig { check_schema: true },
+    );
     check(
         &[out],
         "
@@ -223,7 +247,10 @@ fn submission_zip_with_every_fixture() {
         ("sub/su08_V08.xml", &fixture("SUtemplate.xml")),
         ("sub/DATA/h0000000001.xml", &cda),
         ("sub/DATA/h0000000002.xml", filled),
-        ("sub/CLAIMS/cc0000000001.xml", &fixture("CCV08_template.xml")),
+        (
+            "sub/CLAIMS/cc0000000001.xml",
+            &fixture("CCV08_template.xml"),
+        ),
         ("sub/XSD/hc08_V08.xsd", &fixture("hc08_V08.xsd")),
         ("sub/XSD/ix08_V08.xsd", &fixture("ix08_V08.xsd")),
     ]);
@@ -239,8 +266,16 @@ fn submission_zip_with_every_fixture() {
     assert_eq!(
         codes,
         [
-            (1, "KNS0015CountMismatch".to_owned(), Some("index.totalRecordCount".to_owned())),
-            (2, "KNS0015CountMismatch".to_owned(), Some("summary.totalSubjectCount".to_owned())),
+            (
+                1,
+                "KNS0015CountMismatch".to_owned(),
+                Some("index.totalRecordCount".to_owned())
+            ),
+            (
+                2,
+                "KNS0015CountMismatch".to_owned(),
+                Some("summary.totalSubjectCount".to_owned())
+            ),
             (3, "ok".to_owned(), None),
             (4, "ok".to_owned(), None),
         ]
@@ -304,8 +339,7 @@ fn not_a_zip_and_missing_index() {
 }
 
 fn date() -> impl Strategy<Value = Date> {
-    (1900i32..2100, 1u32..=12, 1u32..=28)
-        .prop_map(|(y, m, d)| Date::from_ymd_opt(y, m, d).unwrap())
+    (1900i32..2100, 1u32..=12, 1u32..=28).prop_map(|(y, m, d)| Date::from_ymd_opt(y, m, d).unwrap())
 }
 
 fn word() -> impl Strategy<Value = String> {
@@ -317,7 +351,9 @@ fn checkup() -> impl Strategy<Value = Event> {
         date(),
         "[0-9A-Z]{17}",
         -1.0e6f64..1.0e6,
-        proptest::option::of(prop::sample::select(vec!["cm", "kg", "mmHg", "mg/dL", "%", "kg/m2"])),
+        proptest::option::of(prop::sample::select(vec![
+            "cm", "kg", "mmHg", "mg/dL", "%", "kg/m2",
+        ])),
     )
         .prop_map(|(date, code, value, unit)| Event {
             kind: EventKind::Checkup,

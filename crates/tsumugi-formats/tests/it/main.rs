@@ -3,7 +3,7 @@
 // Tests may fail loudly; the workspace denies these lints in library code only.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
-mod fhir;
-mod kenshin;
-mod kaigo;
 mod csvmap;
+mod fhir;
+mod kaigo;
+mod kenshin;

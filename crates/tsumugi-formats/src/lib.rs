@@ -1,7 +1,8 @@
 //! Readers and writers for the health-data formats tsumugi ingests.
 //!
-//! Each format lives in its own public namespace (`fhir` …) with private modules behind a
-//! curated `pub use` block. Readers stream: they yield one [`RecordOutcome`] per record, so a
+//! Each format lives in its own public namespace with private modules behind a curated `pub use`
+//! block: [`fhir`] (FHIR R4 / JP Core), [`kenshin`] (特定健診 CDA XML and submission ZIPs),
+//! [`kaigo`] (介護 claims CSV) and [`csvmap`] (municipal CSV exports through a TOML mapping). Readers stream: they yield one [`RecordOutcome`] per record, so a
 //! bad record is reported (with file, record number, line and field, never the value) and the
 //! next one is read.
 //!

@@ -1,6 +1,10 @@
 //! 特定健診・特定保健指導 XML (HL7 CDA R2, MHLW hc08): one person's document ([`read_cda`],
 //! [`write_cda`]) and the submission ZIP ([`read_submission_zip`]).
 //!
+//! The MHLW templates (`99999999` placeholders) read as records: the OID-keyed header ids decode,
+//! and the placeholder dates, sex code and item code are warnings, not errors (see
+//! `tests/it/kenshin.rs`).
+//!
 //! Schema validation is a checked subset of the XSDs ([`SCHEMA_RULES`]); see the `schema` module
 //! docs for why. Diagnostics use the stable codes of [`KenshinError`] and never contain a value
 //! from the file.

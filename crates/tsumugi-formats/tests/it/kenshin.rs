@@ -433,3 +433,29 @@ proptest! {
         let _ = read_cda("x.xml", &doc[..i]);
     }
 }
+
+#[test]
+fn submission_zip_checks_the_schema_only_when_the_xsd_is_present() {
+    let broken = FILLED.replace("<confidentialityCode code=\"N\"/>", "");
+    let ix = fixture("IXtemplate.xml");
+    let with_xsd = zip_of(&[
+        ("ix08_V08.xml", &ix),
+        ("DATA/h1.xml", broken.as_bytes()),
+        ("XSD/hc08_V08.xsd", &fixture("hc08_V08.xsd")),
+    ]);
+    let without = zip_of(&[("ix08_V08.xml", &ix), ("DATA/h1.xml", broken.as_bytes())]);
+    let data = |zip: Vec<u8>| {
+        read_submission_zip("sub.zip", Cursor::new(zip))
+            .find(|o| o.record == 2)
+            .unwrap()
+    };
+    let err = data(with_xsd).result.unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.field.as_deref()),
+        (
+            "KNS0011SchemaViolation",
+            Some("ClinicalDocument.confidentialityCode")
+        )
+    );
+    assert!(data(without).result.is_ok());
+}

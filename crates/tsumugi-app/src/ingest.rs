@@ -572,10 +572,6 @@ pub fn check(path: &Path, format: Option<Format>, with_records: bool) -> Result<
         None if folder => Format::Ssmix2,
         None => detect(path)?,
     };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let mut report = CheckReport {
         file: path.display().to_string(),
         format: format.as_str(),
@@ -588,8 +584,7 @@ pub fn check(path: &Path, format: Option<Format>, with_records: bool) -> Result<
     let records = if folder {
         tsumugi_formats::open_folder(format, path)?
     } else {
-        let file = File::open(path).map_err(Error::io(path))?;
-        tsumugi_formats::open(format, &file_name, Box::new(BufReader::new(file)))?
+        tsumugi_formats::open_file(format, path)?
     };
     for outcome in records {
         report.n_records += 1;

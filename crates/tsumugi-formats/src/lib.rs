@@ -1,7 +1,10 @@
 //! Readers and writers for the health-data formats tsumugi ingests.
 //!
-//! Each format lives in its own public namespace (`fhir`, `ssmix2`, `uke` …) with private modules behind a
-//! curated `pub use` block. Readers stream: they yield one [`RecordOutcome`] per record, so a
+//! Each format lives in its own public namespace with private modules behind a curated `pub use`
+//! block: [`fhir`] (FHIR R4 / JP Core), [`ssmix2`] (SS-MIX2 標準化ストレージ), [`uke`] (レセ電
+//! claims), [`kenshin`] (特定健診 CDA XML and submission ZIPs), [`kaigo`] (介護 claims CSV) and
+//! [`csvmap`] (municipal CSV exports through a TOML mapping). Readers stream: they yield one
+//! [`RecordOutcome`] per record, so a
 //! bad record is reported (with file, record number, line and field, never the value) and the
 //! next one is read.
 //!
@@ -15,13 +18,17 @@
 //! assert_eq!(bundle["type"], "collection");
 //! ```
 
+pub mod csvmap;
 mod detect;
+mod diag;
 pub mod fhir;
+pub mod kaigo;
+pub mod kenshin;
 mod open;
 mod outcome;
 pub mod ssmix2;
 pub mod uke;
 
 pub use crate::detect::{Format, sniff};
-pub use crate::open::{OpenError, Records, open, open_folder};
+pub use crate::open::{OpenError, Records, open, open_file, open_folder};
 pub use crate::outcome::RecordOutcome;

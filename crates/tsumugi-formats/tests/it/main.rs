@@ -3,6 +3,9 @@
 // Tests may fail loudly; the workspace denies these lints in library code only.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+mod csvmap;
 mod fhir;
+mod kaigo;
+mod kenshin;
 mod ssmix2;
 mod uke;

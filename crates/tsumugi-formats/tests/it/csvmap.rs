@@ -1,0 +1,258 @@
+//! Mapped CSV at the crate boundary: the example mappings in `mappings/` read small CSVs;
+//! encoding, column-count and date diagnostics; mapping errors; no panics.
+
+use std::fmt::Write as _;
+
+use proptest::prelude::*;
+use tsumugi_formats::RecordOutcome;
+use tsumugi_formats::csvmap::{MappedCsvReader, Mapping, MappingError};
+
+fn mapping(name: &str) -> Mapping {
+    let path = format!("{}/mappings/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    Mapping::from_toml(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn sjis(s: &str) -> Vec<u8> {
+    encoding_rs::SHIFT_JIS.encode(s).0.into_owned()
+}
+
+fn opt(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("-")
+}
+
+fn render(outcomes: &[RecordOutcome]) -> String {
+    let mut s = String::new();
+    for o in outcomes {
+        let _ = writeln!(s, "#{} line {}", o.record, o.line.unwrap_or(0));
+        match &o.result {
+            Ok(r) => {
+                let id = &r.identity;
+                let _ = write!(s, "  id {} sex {}", opt(&id.patient_id), id.sex.code());
+                if let Some(b) = id.birth_date {
+                    let _ = write!(s, " born {b}");
+                }
+                if let Some(d) = id.deceased_on {
+                    let _ = write!(s, " died {d}");
+                }
+                s.push('\n');
+                for n in &id.names {
+                    let _ = writeln!(
+                        s,
+                        "  name {} {} / {} {}",
+                        opt(&n.family_kanji),
+                        opt(&n.given_kanji),
+                        opt(&n.family_kana),
+                        opt(&n.given_kana)
+                    );
+                }
+                for a in &id.addresses {
+                    let _ = writeln!(
+                        s,
+                        "  addr {} {} {}",
+                        opt(&a.municipality_code),
+                        opt(&a.postal_code),
+                        opt(&a.text)
+                    );
+                }
+                for e in &r.events {
+                    let _ = writeln!(
+                        s,
+                        "  {} {} {} {} {}",
+                        e.kind.as_str(),
+                        e.date,
+                        e.code.as_ref().map_or("-".to_owned(), |c| format!(
+                            "{}:{}",
+                            c.system.as_str(),
+                            c.value
+                        )),
+                        e.value.map_or("-".to_owned(), |v| v.to_string()),
+                        opt(&e.unit)
+                    );
+                }
+            }
+            Err(d) => {
+                let _ = writeln!(
+                    s,
+                    "  error {} {}",
+                    d.code,
+                    d.field.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        for w in &o.warnings {
+            let _ = writeln!(
+                s,
+                "  warning {} {}",
+                w.code,
+                w.field.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    s
+}
+
+#[track_caller]
+fn check(mapping_file: &str, input: &[u8], expect: &str) {
+    let m = mapping(mapping_file);
+    let out: Vec<_> = MappedCsvReader::new("export.csv", &m, input).collect();
+    let got = render(&out);
+    assert_eq!(got.trim(), expect.trim(), "\n--- got ---\n{got}");
+}
+
+#[test]
+fn ninpu_kenshin_cp932() {
+    let csv = sjis(
+        "宛名番号,氏,名,氏カナ,名カナ,生年月日,郵便番号,住所,受診日,検査項目コード,結果値,単位\r\n\
+         0000123,山田,花子,ヤマダ,ハナコ,平成6年4月1日,100-0001,東京都千代田区,2024/05/10,HB,11.8,g/dL\r\n\
+         0000123,山田,花子,ヤマダ,ハナコ,19940401,100-0001,東京都千代田区,20240607,BP_SYS,118,mmHg\r\n",
+    );
+    check(
+        "ninpu_kenshin.toml",
+        &csv,
+        "
+#1 line 2
+  id 0000123 sex U born 1994-04-01
+  name 山田 花子 / ヤマダ ハナコ
+  addr - 100-0001 東京都千代田区
+  pregnancy_checkup 2024-05-10 ninpu_kenshin_item:HB 11.8 g/dL
+#2 line 3
+  id 0000123 sex U born 1994-04-01
+  name 山田 花子 / ヤマダ ハナコ
+  addr - 100-0001 東京都千代田区
+  pregnancy_checkup 2024-06-07 ninpu_kenshin_item:BP_SYS 118 mmHg
+",
+    );
+}
+
+#[test]
+fn nyuyouji_kenshin_wide_row_makes_two_events() {
+    let csv = "\u{feff}宛名番号,氏カナ,名カナ,生年月日,性別,健診日,身長,体重\n\
+               0000456,スズキ,イチロウ,令和4年2月1日,男,2023-08-03,80.1,10.2\n\
+               0000457,スズキ,ジロウ,令和4年2月1日,2,2023-08-03,,\n";
+    check(
+        "nyuyouji_kenshin.toml",
+        csv.as_bytes(),
+        "
+#1 line 2
+  id 0000456 sex M born 2022-02-01
+  name - - / スズキ イチロウ
+  infant_checkup 2023-08-03 infant_checkup_item:body_height 80.1 cm
+  infant_checkup 2023-08-03 infant_checkup_item:body_weight 10.2 kg
+#2 line 3
+  id 0000457 sex F born 2022-02-01
+  name - - / スズキ ジロウ
+  infant_checkup 2023-08-03 infant_checkup_item:body_height - -
+  infant_checkup 2023-08-03 infant_checkup_item:body_weight - -
+",
+    );
+}
+
+#[test]
+fn yobou_sesshu_with_diagnostics() {
+    let mut csv = sjis(
+        "宛名番号,氏,名,生年月日,性別,接種日,ワクチンコード,接種回数\r\n\
+         0000789,佐藤,一,令和元年5月1日,1,令和元年7月1日,MR1,1\r\n\
+         0000789,佐藤,一,令和元年5月1日,1,平成31年5月1日,MR1,2\r\n\
+         0000789,佐藤,一,令和元年5月1日,1,令和2年7月1日,MR1\r\n\
+         0000790,佐藤,二,R02.13.01,X,令和2年7月1日,DPT,x\r\n",
+    );
+    csv.extend_from_slice(b"0000791,\x82\xa0\xff,x,x,1,x,x,1\r\n");
+    check(
+        "yobou_sesshu.toml",
+        &csv,
+        "
+#1 line 2
+  id 0000789 sex M born 2019-05-01
+  name 佐藤 一 / - -
+  immunization 2019-07-01 vaccine:MR1 1 回
+#2 line 3
+  error CSVMAP0003InvalidDate 接種日
+#3 line 4
+  error CSVMAP0002WrongColumnCount -
+#4 line 5
+  id 0000790 sex U
+  name 佐藤 二 / - -
+  immunization 2020-07-01 vaccine:DPT - -
+  warning CSVMAP0004InvalidBirthDate 生年月日
+  warning CSVMAP0005UnmappedSex 性別
+  warning CSVMAP0006InvalidValue 接種回数
+#5 line 6
+  error CSVMAP0001InvalidEncoding -
+",
+    );
+}
+
+#[test]
+fn juminhyo_deaths_by_position() {
+    let tsv = "0001000\t田中\t三郎\t昭和20年8月15日\t1\t131016\t100-0005\t東京都千代田区丸の内\t令和6年1月31日\n";
+    check(
+        "juminhyo_shibou.toml",
+        tsv.as_bytes(),
+        "
+#1 line 1
+  id 0001000 sex M born 1945-08-15 died 2024-01-31
+  name 田中 三郎 / - -
+  addr 131016 100-0005 東京都千代田区丸の内
+  death 2024-01-31 - - -
+",
+    );
+}
+
+#[test]
+fn a_column_missing_from_the_header_stops_reading() {
+    check(
+        "yobou_sesshu.toml",
+        &sjis("宛名番号,氏\r\n1,2\r\n"),
+        "#1 line 1\n  error CSVMAP0007MissingColumn 接種日",
+    );
+}
+
+#[test]
+fn mapping_errors_name_the_setting() {
+    let base = "encoding = \"utf-8\"\nheader = true\ndate_formats = [\"wareki\"]\n[identity]\n";
+    let cases = [
+        (
+            format!("{base}[[events]]\nkind = \"party\"\ndate = \"d\"\n"),
+            MappingError::InvalidKind(0),
+        ),
+        (
+            base.replace("header", "delimiter = \";;\"\nheader"),
+            MappingError::InvalidDelimiter,
+        ),
+        (
+            base.replace("[\"wareki\"]", "[]"),
+            MappingError::NoDateFormat,
+        ),
+        (
+            format!("{base}[[events]]\nkind = \"death\"\ndate = \"d\"\ncode = \"c\"\n"),
+            MappingError::CodeSystem(0),
+        ),
+        (
+            format!("{base}patient_id = \"#0\"\n"),
+            MappingError::InvalidColumn,
+        ),
+    ];
+    for (text, err) in cases {
+        assert_eq!(Mapping::from_toml(&text).unwrap_err(), err);
+    }
+    assert!(matches!(
+        Mapping::from_toml("encoding = \"latin1\""),
+        Err(MappingError::InvalidToml(_))
+    ));
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        for m in ["ninpu_kenshin.toml", "nyuyouji_kenshin.toml", "yobou_sesshu.toml", "juminhyo_shibou.toml"] {
+            let m = mapping(m);
+            let _: Vec<_> = MappedCsvReader::new("x.csv", &m, &bytes[..]).collect();
+        }
+    }
+
+    #[test]
+    fn arbitrary_mappings_never_panic(text in "[a-z_=\"\\[\\]\n #0-9,]{0,200}") {
+        let _ = Mapping::from_toml(&text);
+    }
+}

@@ -185,7 +185,8 @@ pub struct SubmitReport {
     pub rejection_report: Option<PathBuf>,
 }
 
-/// Submits one file from a provider: stage durably, acknowledge, then process.
+/// Submits one file — or one SS-MIX2 storage folder — from a provider: stage durably,
+/// acknowledge, then process.
 ///
 /// # Errors
 /// [`Error::UnknownProvider`]; I/O and zone errors. Bad records are not errors: they are
@@ -199,11 +200,18 @@ pub async fn submit(
     if !provider_exists(ctx, provider).await? {
         return Err(Error::UnknownProvider(provider.as_str().to_owned()));
     }
+    let folder = path.is_dir();
     let format = match format {
         Some(f) => f,
+        None if folder => Format::Ssmix2,
         None => detect(path)?,
     };
-    let mut src = File::open(path).map_err(Error::io(path))?;
+    // A folder (SS-MIX2 storage) is staged as one deterministic stream of its files.
+    let mut src: Box<dyn std::io::Read> = if folder {
+        Box::new(tsumugi_formats::folder_stream(path).map_err(Error::io(path))?)
+    } else {
+        Box::new(File::open(path).map_err(Error::io(path))?)
+    };
     let mut rng = ctx.rng();
     let staged = tsumugi_identity::stage_file(&*ctx.keys, &mut src, &ctx.dir.staging(), &mut rng)?;
     let file_name = path

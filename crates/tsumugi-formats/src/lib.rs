@@ -22,6 +22,7 @@ pub mod csvmap;
 mod detect;
 mod diag;
 pub mod fhir;
+mod folder;
 pub mod kaigo;
 pub mod kenshin;
 mod open;
@@ -30,5 +31,6 @@ pub mod ssmix2;
 pub mod uke;
 
 pub use crate::detect::{Format, sniff};
+pub use crate::folder::{FOLDER_MAGIC, FolderEntries, FolderStream, folder_stream};
 pub use crate::open::{OpenError, Records, open, open_file, open_folder};
 pub use crate::outcome::RecordOutcome;

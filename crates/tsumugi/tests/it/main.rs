@@ -218,3 +218,56 @@ fn check_reports_per_record_and_exits_4_on_rejects() {
     assert!(!o.status.success());
     assert!(text(&o).contains("unknown format"), "{}", text(&o));
 }
+
+#[test]
+fn ingests_every_single_stream_format_and_ss_mix2_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d");
+    let d = data.to_str().unwrap();
+    assert!(tsumugi(&["init", d]).status.success());
+    let providers = tmp.path().join("providers.csv");
+    std::fs::write(
+        &providers,
+        "provider_id,kind,name,municipality_code\n1310000001,hospital,テスト病院,131016\n",
+    )
+    .unwrap();
+    assert!(
+        tsumugi(&["providers", providers.to_str().unwrap(), "--data", d])
+            .status
+            .success()
+    );
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tsumugi-formats/tests/fixtures");
+    let ingest = |path: &Path| {
+        let o = tsumugi(&[
+            "ingest",
+            "--data",
+            d,
+            "--provider",
+            "1310000001",
+            path.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o)
+    };
+    let out = ingest(&fixtures.join("ssmix2"));
+    assert!(
+        out.contains("1 records, 1 accepted") && out.contains("17 events"),
+        "{out}"
+    );
+    assert!(
+        ingest(&fixtures.join("ssmix2")).contains("already received"),
+        "a folder re-sent is a no-op"
+    );
+    let out = ingest(&fixtures.join("uke/sample.UKE"));
+    assert!(
+        out.contains("3 records, 1 accepted") && out.contains("2 rejected"),
+        "{out}"
+    );
+    let out = ingest(&fixtures.join("tokutei_kenshin_xml/CDAtemplate-hc18.xml"));
+    assert!(out.contains("1 records, 1 accepted"), "{out}");
+    let o = tsumugi(&["status", "--data", d]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["n_submissions"], 3);
+    assert_eq!(v["n_vault_records"], 3);
+    assert!(tsumugi(&["audit", "verify", "--data", d]).status.success());
+}

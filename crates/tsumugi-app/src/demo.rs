@@ -267,7 +267,8 @@ pub async fn run(cfg: &DemoConfig, progress: &dyn Progress) -> Result<DemoReport
     progress.begin("ingest 取込", files.len() as u64);
     let mut totals = IngestTotals::default();
     for (provider, path) in &files {
-        totals.add(&crate::ingest::submit(&ctx, provider, path, None).await?);
+        totals
+            .add(&crate::ingest::submit(&ctx, provider, path, &crate::ingest::ReadAs::AUTO).await?);
         progress.inc(1);
     }
     progress.end();
@@ -278,11 +279,12 @@ pub async fn run(cfg: &DemoConfig, progress: &dyn Progress) -> Result<DemoReport
         .iter()
         .max_by_key(|(_, p)| fs::metadata(p).map(|m| m.len()).unwrap_or(0));
     if let Some((provider, path)) = largest {
-        duplicate_ignored = crate::ingest::submit(&ctx, provider, path, None)
-            .await?
-            .duplicate;
+        duplicate_ignored =
+            crate::ingest::submit(&ctx, provider, path, &crate::ingest::ReadAs::AUTO)
+                .await?
+                .duplicate;
         let bad = corrupt_copy(path, &cfg.synth_dir.join("corrupt"))?;
-        let r = crate::ingest::submit(&ctx, provider, &bad, None).await?;
+        let r = crate::ingest::submit(&ctx, provider, &bad, &crate::ingest::ReadAs::AUTO).await?;
         totals.add(&r);
         rejection_report = r.rejection_report.map(|p| p.display().to_string());
     }

@@ -72,6 +72,9 @@ pub enum Error {
     /// The submission's format could not be recognised.
     #[error("APP0008UnknownFormat: cannot tell the format of {0}; name it with --format")]
     UnknownFormat(String),
+    /// A CSV mapping file is not valid.
+    #[error("APP0009InvalidMapping: {0}")]
+    InvalidMapping(String),
     /// The format has no reader for this kind of submission.
     #[error(transparent)]
     Format(#[from] tsumugi_formats::OpenError),

@@ -185,6 +185,39 @@ pub struct SubmitReport {
     pub rejection_report: Option<PathBuf>,
 }
 
+/// How to read a submission: its format (`None` detects it) and, for mapped CSV, the mapping.
+#[derive(Debug, Clone)]
+pub struct ReadAs {
+    /// The format, or `None` to detect it.
+    pub format: Option<Format>,
+    /// The TOML mapping file of a mapped CSV.
+    pub mapping: Option<PathBuf>,
+}
+
+impl ReadAs {
+    /// Detect the format; no mapping.
+    pub const AUTO: ReadAs = ReadAs {
+        format: None,
+        mapping: None,
+    };
+
+    fn mapping_text(&self) -> Result<Option<String>> {
+        match &self.mapping {
+            None => Ok(None),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(Error::io(p))?;
+                parse_mapping(&text)?;
+                Ok(Some(text))
+            }
+        }
+    }
+}
+
+fn parse_mapping(text: &str) -> Result<tsumugi_formats::csvmap::Mapping> {
+    tsumugi_formats::csvmap::Mapping::from_toml(text)
+        .map_err(|e| Error::InvalidMapping(e.to_string()))
+}
+
 /// Submits one file — or one SS-MIX2 storage folder — from a provider: stage durably,
 /// acknowledge, then process.
 ///
@@ -195,14 +228,17 @@ pub async fn submit(
     ctx: &Ctx,
     provider: &ProviderId,
     path: &Path,
-    format: Option<Format>,
+    how: &ReadAs,
 ) -> Result<SubmitReport> {
+    let format = how.format;
+    let mapping = how.mapping_text()?;
     if !provider_exists(ctx, provider).await? {
         return Err(Error::UnknownProvider(provider.as_str().to_owned()));
     }
     let folder = path.is_dir();
     let format = match format {
         Some(f) => f,
+        None if mapping.is_some() => Format::MappedCsv,
         None if folder => Format::Ssmix2,
         None => detect(path)?,
     };
@@ -247,14 +283,18 @@ pub async fn submit(
             id
         }
         None => {
+            let received_at = ctx.clock.now().to_rfc3339();
             let id = registry::insert_submission(
                 &ctx.registry,
-                provider.as_str(),
-                &staged.sha256,
-                &file_name,
-                format.as_str(),
-                staged.n_bytes,
-                &ctx.clock.now().to_rfc3339(),
+                &registry::NewSubmission {
+                    provider_id: provider.as_str(),
+                    sha256: &staged.sha256,
+                    file_name: &file_name,
+                    format: format.as_str(),
+                    mapping: mapping.as_deref(),
+                    n_bytes: staged.n_bytes,
+                    received_at: &received_at,
+                },
             )
             .await?;
             audit::record(
@@ -325,7 +365,12 @@ async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
         Error::Internal(format!("submission {submission_id} has an unknown format"))
     })?;
     let reader = tsumugi_identity::open_staged(&*ctx.keys, &staged_path)?;
-    let records = tsumugi_formats::open(format, &file_name, Box::new(reader))?;
+    let records = match &row.mapping {
+        Some(text) => {
+            tsumugi_formats::open_mapped(&file_name, &parse_mapping(text)?, Box::new(reader))
+        }
+        None => tsumugi_formats::open(format, &file_name, Box::new(reader))?,
+    };
     let mut events = ctx
         .store
         .event_writer(&ctx.store.ingest_file(submission_id))?;
@@ -573,10 +618,12 @@ fn identity_fields(a: &tsumugi_model::IdentityAttributes) -> Vec<&'static str> {
 ///
 /// # Errors
 /// [`Error::UnknownFormat`], [`Error::Format`], I/O.
-pub fn check(path: &Path, format: Option<Format>, with_records: bool) -> Result<CheckReport> {
+pub fn check(path: &Path, how: &ReadAs, with_records: bool) -> Result<CheckReport> {
     let folder = path.is_dir();
-    let format = match format {
+    let mapping = how.mapping_text()?;
+    let format = match how.format {
         Some(f) => f,
+        None if mapping.is_some() => Format::MappedCsv,
         None if folder => Format::Ssmix2,
         None => detect(path)?,
     };
@@ -589,10 +636,21 @@ pub fn check(path: &Path, format: Option<Format>, with_records: bool) -> Result<
         diagnostics: Vec::new(),
         records: Vec::new(),
     };
-    let records = if folder {
-        tsumugi_formats::open_folder(format, path)?
-    } else {
-        tsumugi_formats::open_file(format, path)?
+    let records = match &mapping {
+        Some(text) => {
+            let file = File::open(path).map_err(Error::io(path))?;
+            let label = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            tsumugi_formats::open_mapped(
+                &label,
+                &parse_mapping(text)?,
+                Box::new(BufReader::new(file)),
+            )
+        }
+        None if folder => tsumugi_formats::open_folder(format, path)?,
+        None => tsumugi_formats::open_file(format, path)?,
     };
     for outcome in records {
         report.n_records += 1;

@@ -13,9 +13,9 @@ pub type Records = Box<dyn Iterator<Item = RecordOutcome> + Send>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpenError {
-    /// No reader for this format from a byte stream (yet).
-    #[error("FMT0001Unsupported: {0} submissions cannot be read from a single stream yet")]
-    Unsupported(&'static str),
+    /// Mapped CSV is read only with its mapping (see [`open_mapped`]).
+    #[error("FMT0006NeedsMapping: a mapped CSV needs its mapping (--mapping FILE.toml)")]
+    NeedsMapping,
     /// A folder was given, but only SS-MIX2 storage is read from folders.
     #[error("FMT0002NotAFolderFormat: {0} is read from files, not from a folder")]
     NotAFolderFormat(&'static str),
@@ -38,7 +38,8 @@ pub enum OpenError {
 /// Opens a reader of `format` over `source`; `file_label` names the file in diagnostics.
 ///
 /// # Errors
-/// [`OpenError::Unsupported`] for formats that need more than a byte stream.
+/// [`OpenError::NeedsMapping`] for mapped CSV; [`OpenError::Io`] and
+/// [`OpenError::DocumentTooLarge`] for formats read whole (a CDA document, a ZIP).
 pub fn open(
     format: Format,
     file_label: &str,
@@ -77,8 +78,19 @@ pub fn open(
                 file_label, &xml,
             ))))
         }
-        other => Err(OpenError::Unsupported(other.as_str())),
+        Format::MappedCsv => Err(OpenError::NeedsMapping),
     }
+}
+
+/// Opens a mapped-CSV reader: municipal exports need their TOML mapping.
+pub fn open_mapped(
+    file_label: &str,
+    mapping: &crate::csvmap::Mapping,
+    source: Box<dyn BufRead + Send>,
+) -> Records {
+    Box::new(crate::csvmap::MappedCsvReader::new(
+        file_label, mapping, source,
+    ))
 }
 
 /// Largest single 特定健診 CDA document read whole (one person's checkup is a few dozen KiB).

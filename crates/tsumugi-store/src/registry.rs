@@ -38,6 +38,8 @@ pub struct SubmissionRow {
     pub status: String,
     /// The format it is read as (`tsumugi_formats::Format::as_str`).
     pub format: String,
+    /// The TOML mapping of a mapped-CSV submission.
+    pub mapping: Option<String>,
 }
 
 /// What processing a submission found.
@@ -111,13 +113,13 @@ fn submission_row(r: &sqlx::any::AnyRow) -> Result<SubmissionRow> {
             file_name: r.try_get(3)?,
             status: r.try_get(4)?,
             format: r.try_get(5)?,
+            mapping: r.try_get(6)?,
         })
     })()
     .map_err(err)
 }
 
-const SUBMISSION_COLUMNS: &str =
-    "SELECT submission_id, provider_id, content_sha256, file_name, status, format FROM submissions";
+const SUBMISSION_COLUMNS: &str = "SELECT submission_id, provider_id, content_sha256, file_name, status, format, mapping FROM submissions";
 
 /// The submission with this content hash, if any.
 ///
@@ -149,30 +151,42 @@ pub async fn submission(db: &Database, submission_id: i64) -> Result<SubmissionR
     submission_row(&row)
 }
 
+/// A submission being acknowledged.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSubmission<'a> {
+    /// Who sent it.
+    pub provider_id: &'a str,
+    /// Hex SHA-256 of the content.
+    pub sha256: &'a str,
+    /// The file (or folder) name as sent.
+    pub file_name: &'a str,
+    /// The format it is read as.
+    pub format: &'a str,
+    /// The TOML mapping of a mapped CSV.
+    pub mapping: Option<&'a str>,
+    /// Size in bytes.
+    pub n_bytes: u64,
+    /// When it was received (RFC 3339).
+    pub received_at: &'a str,
+}
+
 /// Registers a staged submission (the acknowledgement) and returns its id. The content hash is
 /// unique: the same bytes cannot be registered twice.
 ///
 /// # Errors
 /// [`Error::Database`].
-pub async fn insert_submission(
-    db: &Database,
-    provider_id: &str,
-    sha256: &str,
-    file_name: &str,
-    format: &str,
-    n_bytes: u64,
-    received_at: &str,
-) -> Result<i64> {
+pub async fn insert_submission(db: &Database, s: &NewSubmission<'_>) -> Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO submissions (provider_id, content_sha256, file_name, format, n_bytes, received_at, status) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'staged') RETURNING submission_id",
+        "INSERT INTO submissions (provider_id, content_sha256, file_name, format, mapping, n_bytes, received_at, status) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'staged') RETURNING submission_id",
     )
-    .bind(provider_id.to_owned())
-    .bind(sha256.to_owned())
-    .bind(file_name.to_owned())
-    .bind(format.to_owned())
-    .bind(n_bytes as i64)
-    .bind(received_at.to_owned())
+    .bind(s.provider_id.to_owned())
+    .bind(s.sha256.to_owned())
+    .bind(s.file_name.to_owned())
+    .bind(s.format.to_owned())
+    .bind(s.mapping.map(str::to_owned))
+    .bind(s.n_bytes as i64)
+    .bind(s.received_at.to_owned())
     .fetch_one(db.pool())
     .await
     .map_err(Error::db("register submission"))?;

@@ -130,6 +130,9 @@ enum Command {
         /// Print the report and the parsed canonical records as JSON.
         #[arg(long)]
         json: bool,
+        /// TOML mapping for a municipal CSV export (implies `--format csv`).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
     },
     /// Submit provider files データ提出 (format detected unless `--format`).
     Ingest {
@@ -139,6 +142,9 @@ enum Command {
         /// The format (`auto` detects it).
         #[arg(long, default_value = "auto")]
         format: String,
+        /// TOML mapping for a municipal CSV export (implies `--format csv`).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         /// Files to submit. Submissions interrupted by a crash are finished first.
         files: Vec<PathBuf>,
         #[command(flatten)]
@@ -317,11 +323,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             files,
             format,
             json,
+            mapping,
         } => {
-            let format = parse_format(&format)?;
+            let how = tsumugi_app::ingest::ReadAs {
+                format: parse_format(&format)?,
+                mapping,
+            };
             let mut failed = false;
             for f in &files {
-                let r = tsumugi_app::ingest::check(f, format, json)
+                let r = tsumugi_app::ingest::check(f, &how, json)
                     .with_context(|| format!("checking {}", f.display()))?;
                 failed |= r.n_rejected > 0;
                 if json {
@@ -337,17 +347,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ingest {
             provider,
             format,
+            mapping,
             files,
             data,
         } => {
-            let format = parse_format(&format)?;
+            let how = tsumugi_app::ingest::ReadAs {
+                format: parse_format(&format)?,
+                mapping,
+            };
             let ctx = data.open().await?;
             for r in tsumugi_app::ingest::resume_pending(&ctx).await? {
                 output::submission(&r);
             }
             let provider = ProviderId(provider);
             for f in &files {
-                let r = tsumugi_app::ingest::submit(&ctx, &provider, f, format)
+                let r = tsumugi_app::ingest::submit(&ctx, &provider, f, &how)
                     .await
                     .with_context(|| format!("submitting {}", f.display()))?;
                 output::submission(&r);

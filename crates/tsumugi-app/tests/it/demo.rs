@@ -226,9 +226,14 @@ async fn demo_end_to_end() {
                     .to_string_lossy()
                     .into_owned(),
             );
-            let r = tsumugi_app::ingest::submit(&ctx, &provider, &sub, None)
-                .await
-                .unwrap();
+            let r = tsumugi_app::ingest::submit(
+                &ctx,
+                &provider,
+                &sub,
+                &tsumugi_app::ingest::ReadAs::AUTO,
+            )
+            .await
+            .unwrap();
             assert!(r.duplicate, "{backend}: {} ingested twice", sub.display());
         }
         assert_eq!(

@@ -62,7 +62,7 @@ async fn late_stop_request_purges_and_excludes() {
                     .to_string_lossy()
                     .into_owned(),
             );
-            tsumugi_app::ingest::submit(&ctx, &p, &f, None)
+            tsumugi_app::ingest::submit(&ctx, &p, &f, &tsumugi_app::ingest::ReadAs::AUTO)
                 .await
                 .unwrap();
         }

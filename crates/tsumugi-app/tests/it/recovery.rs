@@ -47,9 +47,10 @@ async fn interrupted_submission_is_finished_exactly_once() {
                 .to_string_lossy()
                 .into_owned(),
         );
-        let first = tsumugi_app::ingest::submit(&ctx, &provider, &file, None)
-            .await
-            .unwrap();
+        let first =
+            tsumugi_app::ingest::submit(&ctx, &provider, &file, &tsumugi_app::ingest::ReadAs::AUTO)
+                .await
+                .unwrap();
         assert!(first.n_accepted > 0);
         let done = tsumugi_app::ingest::counts(&ctx).await.unwrap();
 
@@ -81,9 +82,10 @@ async fn interrupted_submission_is_finished_exactly_once() {
                 .is_empty(),
             "{backend}"
         );
-        let again = tsumugi_app::ingest::submit(&ctx, &provider, &file, None)
-            .await
-            .unwrap();
+        let again =
+            tsumugi_app::ingest::submit(&ctx, &provider, &file, &tsumugi_app::ingest::ReadAs::AUTO)
+                .await
+                .unwrap();
         assert!(again.duplicate, "{backend}");
         ctx.close().await;
     }

@@ -271,3 +271,68 @@ fn ingests_every_single_stream_format_and_ss_mix2_folders() {
     assert_eq!(v["n_vault_records"], 3);
     assert!(tsumugi(&["audit", "verify", "--data", d]).status.success());
 }
+
+#[test]
+fn mapped_csv_is_checked_and_ingested_with_its_mapping() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mapping =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tsumugi-formats/mappings/yobou_sesshu.toml");
+    // UTF-8 here, so this mapping's CP932 setting is overridden by a copy that says utf-8.
+    let toml = std::fs::read_to_string(&mapping)
+        .unwrap()
+        .replace("encoding = \"cp932\"", "encoding = \"utf-8\"");
+    let mapping = tmp.path().join("yobou.toml");
+    std::fs::write(&mapping, toml).unwrap();
+    let csv = tmp.path().join("yobou.csv");
+    std::fs::write(
+        &csv,
+        "宛名番号,氏,名,生年月日,性別,接種日,ワクチンコード,接種回数\n\
+         0000789,佐藤,一,令和元年5月1日,1,令和元年7月1日,MR1,1\n\
+         0000790,佐藤,二,令和元年5月1日,2,平成31年5月1日,MR1,1\n",
+    )
+    .unwrap();
+    let m = mapping.to_str().unwrap();
+    let o = tsumugi(&["check", "--mapping", m, csv.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(
+        text(&o).contains("[csv]: 2 records, 1 OK") && text(&o).contains("CSVMAP0003InvalidDate"),
+        "{}",
+        text(&o)
+    );
+    let o = tsumugi(&["check", csv.to_str().unwrap()]);
+    assert!(
+        !o.status.success(),
+        "a CSV without a mapping cannot be read"
+    );
+
+    let data = tmp.path().join("d");
+    let d = data.to_str().unwrap();
+    assert!(tsumugi(&["init", d]).status.success());
+    let providers = tmp.path().join("providers.csv");
+    std::fs::write(
+        &providers,
+        "provider_id,kind,name,municipality_code\n0000131016,municipality,千代田区,131016\n",
+    )
+    .unwrap();
+    assert!(
+        tsumugi(&["providers", providers.to_str().unwrap(), "--data", d])
+            .status
+            .success()
+    );
+    let o = tsumugi(&[
+        "ingest",
+        "--data",
+        d,
+        "--provider",
+        "0000131016",
+        "--mapping",
+        m,
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("2 records, 1 accepted") && text(&o).contains("1 events"),
+        "{}",
+        text(&o)
+    );
+}

@@ -94,12 +94,11 @@ if command -v zip >/dev/null 2>&1; then
   cp "$tmp/sub.zip" fuzz/corpus/kenshin_zip/sub.zip
   rm -rf "$tmp"
 fi
-# sniff: every seed of every other target, as `name NUL head`.
+# sniff: every fixture and seed file (not the grown corpora), as `name NUL head`.
 mkdir -p fuzz/corpus/sniff
-for f in fuzz/corpus/*/*; do
-  case $f in fuzz/corpus/sniff/*) continue ;; esac
-  { printf '%s\0' "$(basename "$f")"; head -c 4096 "$f"; } >"fuzz/corpus/sniff/$(basename "$(dirname "$f")")-$(basename "$f")"
-done
+while read -r f; do
+  { printf '%s\0' "$(basename "$f")"; head -c 4096 "$f"; } >"fuzz/corpus/sniff/$(basename "$f")"
+done < <(find "$FIX" fuzz/seeds -type f -not -name '*.md' | sort)
 seed sniff
 
 failed=()

@@ -16,6 +16,20 @@ pub const FOLDER_MAGIC: &[u8; 8] = b"TSGDIR01";
 /// Largest single file taken into a folder stream (an SS-MIX2 message is a few KiB).
 const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Longest entry path read back (a real one is under `PATH_MAX`, 4 KiB).
+const MAX_PATH_BYTES: u64 = 64 * 1024;
+
+/// Reads exactly `n` bytes, allocating only as they arrive: a length field of a truncated or
+/// forged stream must not make the reader allocate gigabytes up front.
+fn read_n(source: &mut impl Read, n: u64) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    source.take(n).read_to_end(&mut out)?;
+    if (out.len() as u64) < n {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(out)
+}
+
 /// Streams a folder's files (see the module docs); reads each file only when its turn comes.
 #[derive(Debug)]
 pub struct FolderStream {
@@ -145,8 +159,14 @@ impl<R: Read> Iterator for FolderEntries<R> {
         }
         let mut entry = || -> io::Result<(String, Vec<u8>)> {
             self.source.read_exact(&mut len[1..])?;
-            let mut path = vec![0u8; u32::from_be_bytes(len) as usize];
-            self.source.read_exact(&mut path)?;
+            let path_len = u64::from(u32::from_be_bytes(len));
+            if path_len > MAX_PATH_BYTES {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "entry path too long",
+                ));
+            }
+            let path = read_n(&mut self.source, path_len)?;
             let mut size = [0u8; 8];
             self.source.read_exact(&mut size)?;
             let size = u64::from_be_bytes(size);
@@ -156,8 +176,7 @@ impl<R: Read> Iterator for FolderEntries<R> {
                     "entry too large",
                 ));
             }
-            let mut content = vec![0u8; size as usize];
-            self.source.read_exact(&mut content)?;
+            let content = read_n(&mut self.source, size)?;
             let path = String::from_utf8(path).map_err(|_| {
                 io::Error::new(io::ErrorKind::InvalidData, "entry path is not UTF-8")
             })?;

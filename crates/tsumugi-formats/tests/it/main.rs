@@ -5,6 +5,7 @@
 
 mod csvmap;
 mod fhir;
+mod fuzz_regressions;
 mod kaigo;
 mod kenshin;
 mod ssmix2;

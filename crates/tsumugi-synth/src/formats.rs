@@ -4,8 +4,9 @@
 //! | kind | format | file |
 //! |---|---|---|
 //! | hospital (half of them, chosen per provider) | SS-MIX2 標準化ストレージ | `submissions/<pid>/<pid>-<batch>.ssmix2/<storage tree>` |
-//! | hospital (the other half), checkup centre, care provider, municipality | FHIR R4 NDJSON | `submissions/<pid>/<pid>-<batch>.ndjson` |
+//! | hospital (the other half), checkup centre, care provider | FHIR R4 NDJSON | `submissions/<pid>/<pid>-<batch>.ndjson` |
 //! | clinic | レセ電 UKE (医科) | `submissions/<pid>/<pid>-<batch>.UKE` |
+//! | municipality | deaths: mapped CSV (住民票 除票, `mappings/juminhyo_shibou.toml`: UTF-8 TSV, no header, `YYYYMMDD` dates); births, 妊婦健診 and 乳幼児健診: FHIR | `submissions/<pid>/<pid>-<batch>.juminhyo_shibou.csv` |
 //!
 //! A format carries only some events (see each writer in `tsumugi_formats`); the events of a
 //! record that its format cannot carry are written to the FHIR NDJSON file of the same provider
@@ -20,6 +21,9 @@
 //! 請求年月, `GO` with the claim count). The claims are appended as persons stream by; the `GO`
 //! line is written at the end ([`RunState::finish_formats`]).
 //!
+//! Municipalities' other events stay FHIR: the synthetic 妊婦健診 carry no item code (the
+//! `ninpu_kenshin` mapping needs one), 乳幼児健診 carry one measurement per visit (the
+//! `nyuyouji_kenshin` mapping writes height and weight per row), births have no mapping.
 //! Checkup centres and care providers still send FHIR: the 特定健診 CDA and 介護 CSV readers
 //! yield no patient id (the notice log and the ground truth are keyed on it). Pharmacies send
 //! nothing (the UKE writer writes 医科 claims only).
@@ -31,7 +35,7 @@ use tsumugi_formats::fhir::{BundleContext, write_bundle};
 use tsumugi_formats::ssmix2::write_patient;
 use tsumugi_formats::uke::{DPC, RECEIPT_DEVICE, RECEIPT_DISEASE, write_claims};
 use tsumugi_model::{
-    CodeSystem, EncounterClass, Event, EventKind, ProviderId, ProviderKind, SourceRecord,
+    CodeSystem, EncounterClass, Event, EventKind, ProviderId, ProviderKind, Sex, SourceRecord,
 };
 
 use crate::emit::RunState;
@@ -44,7 +48,16 @@ pub(crate) enum Target {
     Fhir,
     Ssmix2,
     Uke,
+    /// A municipality: deaths as the 住民票 除票 export of [`DEATHS_MAPPING`].
+    MunicipalDeaths,
 }
+
+/// The mapping (stem and TOML) municipalities' death files follow; copied to
+/// `mappings/<stem>.toml` of the output.
+pub(crate) const DEATHS_MAPPING: (&str, &str) = (
+    "juminhyo_shibou",
+    include_str!("../../tsumugi-formats/mappings/juminhyo_shibou.toml"),
+);
 
 impl Target {
     /// The format of a provider of `kind`; `ssmix2_hospital` picks SS-MIX2 for a hospital.
@@ -52,6 +65,7 @@ impl Target {
         match kind {
             ProviderKind::Hospital if ssmix2_hospital => Target::Ssmix2,
             ProviderKind::Clinic => Target::Uke,
+            ProviderKind::Municipality => Target::MunicipalDeaths,
             _ => Target::Fhir,
         }
     }
@@ -182,6 +196,52 @@ pub(crate) fn write_record(
                 let header = String::from_utf8_lossy(ir.get(..first_line_end(&ir)).unwrap_or(&[]))
                     .into_owned();
                 sink.append(&file, Some(&header), &renumbered)?;
+            }
+            SourceRecord {
+                identity: record.identity,
+                events: rest,
+            }
+        }
+        Target::MunicipalDeaths => {
+            let (deaths, rest): (Vec<Event>, Vec<Event>) = record
+                .events
+                .into_iter()
+                .partition(|e| e.kind == EventKind::Death);
+            let file = dir.join(format!("{pid}-{batch}.{}.csv", DEATHS_MAPPING.0));
+            let id = &record.identity;
+            let clean = |s: Option<&str>| -> String {
+                s.unwrap_or("")
+                    .chars()
+                    .map(|c| {
+                        if matches!(c, '\t' | '\r' | '\n' | '"') {
+                            ' '
+                        } else {
+                            c
+                        }
+                    })
+                    .collect()
+            };
+            let name = id.names.first();
+            let addr = id.addresses.first();
+            let ymd = |d: NaiveDate| d.format("%Y%m%d").to_string();
+            for death in &deaths {
+                let row = [
+                    clean(id.patient_id.as_deref()),
+                    clean(name.and_then(|n| n.family_kanji.as_deref())),
+                    clean(name.and_then(|n| n.given_kanji.as_deref())),
+                    id.birth_date.map(ymd).unwrap_or_default(),
+                    match id.sex {
+                        Sex::Male => "1".to_owned(),
+                        Sex::Female => "2".to_owned(),
+                        Sex::Unknown => String::new(),
+                    },
+                    clean(addr.and_then(|a| a.municipality_code.as_deref())),
+                    clean(addr.and_then(|a| a.postal_code.as_deref())),
+                    clean(addr.and_then(|a| a.text.as_deref())),
+                    ymd(death.date),
+                ]
+                .join("\t");
+                sink.append(&file, None, format!("{row}\n").as_bytes())?;
             }
             SourceRecord {
                 identity: record.identity,

@@ -96,6 +96,7 @@ impl Sink {
         mkdir(&dir.join("submissions"))?;
         mkdir(&dir.join("notices"))?;
         mkdir(&dir.join("truth"))?;
+        mkdir(&dir.join("mappings"))?;
         Ok(Sink {
             dir: dir.to_path_buf(),
             buffers: BTreeMap::new(),

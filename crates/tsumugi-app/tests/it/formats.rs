@@ -28,7 +28,7 @@ fn every_synthetic_submission_checks_clean() {
         );
         formats.insert(report.format);
     }
-    for f in ["fhir", "ssmix2", "uke"] {
+    for f in ["fhir", "ssmix2", "uke", "csv"] {
         assert!(formats.contains(f), "no {f} submission among {formats:?}");
     }
 }

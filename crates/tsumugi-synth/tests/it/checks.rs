@@ -139,7 +139,7 @@ fn layout_and_summary_agree() {
             .collect();
         if parts.first().map(String::as_str) == Some("submissions") {
             let (pid, name) = (&parts[1], &parts[2]);
-            let ext = ["ndjson", "UKE", "ssmix2"]
+            let ext = ["ndjson", "UKE", "ssmix2", "juminhyo_shibou.csv"]
                 .into_iter()
                 .find(|e| name == &format!("{pid}-1.{e}") || name == &format!("{pid}-2.{e}"));
             assert!(ext.is_some(), "{name}");
@@ -159,7 +159,7 @@ fn layout_and_summary_agree() {
     }
     // Every record is written in its provider's format; FHIR bundles hold the records of FHIR
     // providers and the events other formats cannot carry.
-    assert_eq!(exts.len(), 3, "{exts:?}");
+    assert_eq!(exts.len(), 4, "{exts:?}");
     assert!(
         bundles > 0 && bundles <= s.records,
         "{bundles} / {}",

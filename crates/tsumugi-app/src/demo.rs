@@ -16,12 +16,12 @@ use tsumugi_identity::{LinkQuality, LinkSummary};
 use tsumugi_model::ProviderId;
 
 use crate::context::{DataDir, DatabaseUrls, OpenOptions};
-use crate::ingest::{SubmitReport, read_csv};
+use crate::ingest::{ReadAs, SubmitReport, read_csv};
 use crate::optout::{OptOutReport, ReceivedWindow};
 use crate::release::{ReleaseOutcome, ReleaseRequest, SAMPLE_APPLICATION_ID};
 use crate::research::BuildReport;
 use crate::statistics::StatsOutcome;
-use crate::{AuditStatus, Ctx, Error, ManualClock, Result};
+use crate::{AuditStatus, Ctx, Error, Format, ManualClock, Result};
 
 /// Reports long work to the person watching (the CLI draws progress bars).
 pub trait Progress: Sync {
@@ -263,20 +263,21 @@ pub async fn run(cfg: &DemoConfig, progress: &dyn Progress) -> Result<DemoReport
     );
 
     // 4. Ingest every submission, then the first again (a duplicate) and a corrupt one.
-    let files = submission_files(&cfg.synth_dir.join("submissions"))?;
+    let files = submissions(&cfg.synth_dir)?;
     progress.begin("ingest 取込", files.len() as u64);
     let mut totals = IngestTotals::default();
-    for (provider, path) in &files {
-        totals
-            .add(&crate::ingest::submit(&ctx, provider, path, &crate::ingest::ReadAs::AUTO).await?);
+    for sub in &files {
+        totals.add(&crate::ingest::submit(&ctx, &sub.provider, &sub.path, &sub.read_as).await?);
         progress.inc(1);
     }
     progress.end();
     let mut duplicate_ignored = false;
     let mut rejection_report = None;
-    // The largest file: its corrupt copy then holds good records beside the bad ones.
+    // The largest FHIR file: its corrupt copy then holds good records beside the bad ones.
     let largest = files
         .iter()
+        .filter(|s| s.path.extension().is_some_and(|e| e == "ndjson"))
+        .map(|s| (&s.provider, &s.path))
         .max_by_key(|(_, p)| fs::metadata(p).map(|m| m.len()).unwrap_or(0));
     if let Some((provider, path)) = largest {
         duplicate_ignored =
@@ -521,14 +522,36 @@ fn per_provider_files(dir: &Path, ext: &str) -> Result<Vec<(ProviderId, PathBuf)
     Ok(out)
 }
 
-/// `submissions/<provider>/*.ndjson`, sorted by file name (batch 1 of every provider first).
-fn submission_files(dir: &Path) -> Result<Vec<(ProviderId, PathBuf)>> {
+/// One submission of a synthetic population: who sends it, where it is, how to read it.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The sending provider (the folder under `submissions/`).
+    pub provider: ProviderId,
+    /// The file, or the SS-MIX2 storage folder.
+    pub path: PathBuf,
+    /// How to read it.
+    pub read_as: ReadAs,
+}
+
+/// Every submission under `<synth_dir>/submissions/<provider>/`, sorted by batch, then provider,
+/// then path (batch 1 of every provider first):
+///
+/// - `*.ndjson` (FHIR), `*.UKE` (レセ電), `*.xml` / `*.zip` (特定健診): format detected;
+/// - `*.ssmix2/` folders: SS-MIX2 storage;
+/// - `<name>.<mapping>.csv`: mapped CSV read with `<synth_dir>/mappings/<mapping>.toml` when that
+///   file exists; any other `*.csv`: 介護 claims (`--format kaigo`).
+///
+/// # Errors
+/// I/O while listing.
+pub fn submissions(synth_dir: &Path) -> Result<Vec<Submission>> {
+    let dir = synth_dir.join("submissions");
+    let mappings = synth_dir.join("mappings");
     let mut out = Vec::new();
-    for entry in fs::read_dir(dir).map_err(Error::io(dir))? {
-        let sub = entry.map_err(Error::io(dir))?.path();
-        if !sub.is_dir() {
-            continue;
-        }
+    let mut subs: Vec<PathBuf> = Vec::new();
+    for entry in fs::read_dir(&dir).map_err(Error::io(&dir))? {
+        subs.push(entry.map_err(Error::io(&dir))?.path());
+    }
+    for sub in subs.into_iter().filter(|p| p.is_dir()) {
         let provider = ProviderId(
             sub.file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -536,22 +559,59 @@ fn submission_files(dir: &Path) -> Result<Vec<(ProviderId, PathBuf)>> {
         );
         for f in fs::read_dir(&sub).map_err(Error::io(&sub))? {
             let path = f.map_err(Error::io(&sub))?.path();
-            if path.extension().is_some_and(|e| e == "ndjson") {
-                out.push((provider.clone(), path));
-            }
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let lower = name.to_ascii_lowercase();
+            let read_as = if path.is_dir() {
+                if !lower.ends_with(".ssmix2") {
+                    continue;
+                }
+                ReadAs {
+                    format: Some(Format::Ssmix2),
+                    mapping: None,
+                }
+            } else if [".ndjson", ".uke", ".xml", ".zip"]
+                .iter()
+                .any(|e| lower.ends_with(e))
+            {
+                ReadAs::AUTO
+            } else if let Some(stem) = lower.strip_suffix(".csv") {
+                let mapping = stem
+                    .rsplit_once('.')
+                    .map(|(_, m)| mappings.join(format!("{m}.toml")))
+                    .filter(|m| m.is_file());
+                match mapping {
+                    Some(m) => ReadAs {
+                        format: Some(Format::MappedCsv),
+                        mapping: Some(m),
+                    },
+                    None => ReadAs {
+                        format: Some(Format::Kaigo),
+                        mapping: None,
+                    },
+                }
+            } else {
+                continue;
+            };
+            out.push(Submission {
+                provider: provider.clone(),
+                path,
+                read_as,
+            });
         }
     }
+    let batch = |p: &Path| -> String {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let stem = name.split('.').next().unwrap_or("").to_owned();
+        stem.rsplit('-').next().unwrap_or("").to_owned()
+    };
     out.sort_by(|a, b| {
-        let batch = |p: &Path| {
-            p.file_stem().map(|s| {
-                s.to_string_lossy()
-                    .rsplit('-')
-                    .next()
-                    .unwrap_or("")
-                    .to_owned()
-            })
-        };
-        (batch(&a.1), &a.0).cmp(&(batch(&b.1), &b.0))
+        (batch(&a.path), &a.provider, &a.path).cmp(&(batch(&b.path), &b.provider, &b.path))
     });
     Ok(out)
 }

@@ -8,13 +8,13 @@ use std::path::PathBuf;
 use chrono::{Datelike, NaiveDate};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use tsumugi_formats::fhir::{BundleContext, write_bundle};
 use tsumugi_model::{
     Address, Event, EventKind, IdentityAttributes, Insurance, PersonName, ProviderId, ProviderKind,
     Sex, SourceRecord, wareki,
 };
 
 use crate::error::Result;
+use crate::formats::{Target, write_record};
 use crate::output::Sink;
 use crate::person::{Card, Person, ProviderKey, Residence, World};
 use crate::providers::{Provider, municipality_provider_id, patient_id};
@@ -27,6 +27,8 @@ use crate::text::{
 #[derive(Debug, Default)]
 pub(crate) struct RunState {
     serials: BTreeMap<ProviderKey, u64>,
+    /// Claims written so far to each UKE file (for its `GO` line).
+    pub uke_claims: BTreeMap<PathBuf, u64>,
     /// Municipalities that issued at least one record.
     pub used_munis: BTreeSet<usize>,
     pub persons: u64,
@@ -393,6 +395,8 @@ pub(crate) fn emit_person(
             ProviderKey::Medical(i) => *i as u64,
             ProviderKey::Municipality(m) => 1_000_000 + *m as u64,
         };
+        // Half the hospitals run SS-MIX2 storage, chosen per provider.
+        let target = Target::of(kind, mix(w.seed, &[0x55_3d_12, key_hash]).is_multiple_of(2));
         let mut rng = rng_for(w.seed, &[0x7ec, p.ordinal, key_hash]);
         let fam = p.family_at(first_contact).cloned();
         let fam_kanji = fam.as_ref().map(|f| f.kanji.clone()).unwrap_or_default();
@@ -498,25 +502,16 @@ pub(crate) fn emit_person(
                 "b{:016x}",
                 mix(w.seed, &[0xb0d1e, p.ordinal, key_hash, u64::from(batch)])
             );
-            let value = write_bundle(
-                &record,
-                &BundleContext {
-                    provider: &provider_id,
-                    bundle_id: &bundle_id,
-                },
-            );
-            let mut line = serde_json::to_vec(&value)?;
-            line.push(b'\n');
-            let rel: PathBuf = [
-                "submissions",
-                provider_id.as_str(),
-                &format!("{}-{batch}.ndjson", provider_id.as_str()),
-            ]
-            .iter()
-            .collect();
-            sink.append(&rel, None, &line)?;
-            state.records += 1;
-            state.events += record.events.len() as u64;
+            write_record(
+                sink,
+                state,
+                target,
+                &provider_id,
+                batch,
+                &bundle_id,
+                w.as_of,
+                record,
+            )?;
         }
         if let Some(on) = notified {
             let to = match p.deceased_on {

@@ -12,13 +12,32 @@
 //! | path | content |
 //! |---|---|
 //! | `providers.csv` | `provider_id,kind,name,municipality_code` — `kind` is [`ProviderKind::as_str`]. Medical providers have 10-digit 医療機関コード-like ids (都道府県 2 + 点数表 1 + 郡市区 2 + 番号 4 + 検証番号 1; pharmacies 点数表 4, care providers 7); municipalities are `0000` + their 6-digit 全国地方公共団体コード ([`MUNICIPALITY_PREFIX`]). Pharmacies are listed though they send nothing yet; only municipalities that sent data are listed. |
-//! | `submissions/<provider_id>/<provider_id>-<batch>.ndjson` | FHIR R4 NDJSON, one `Bundle` per line = one person at that provider, written by `tsumugi_formats::fhir::write_bundle`. Batch `1` holds events before `as_of − 180 days`, batch `2` the rest; a person with events on both sides has a bundle in each, under the same patient id. |
+//! | `submissions/<provider_id>/<provider_id>-<batch>.<ext>` | What the provider sends, in its real format (see below). Batch `1` holds events before `as_of − 180 days`, batch `2` the rest; a person with events on both sides has a record in each, under the same patient id. |
+//! | `mappings/juminhyo_shibou.toml` | The mapping of the municipalities' death files. |
 //! | `notices/<provider_id>.csv` | `patient_id,notified_on,notified_to` (`person`, `guardian` under 16, `bereaved` after death). ≈2 % of (provider, patient) pairs are absent, ≈3 % were notified 1–29 days before `as_of`, the rest at least 31 days before. |
 //! | `stop_requests.csv` | `request_id,received_on,channel,provider_id,patient_id,requester,family_kanji,given_kanji,family_kana,given_kana,birth_date,sex,postal_code,address,insurer_number,insured_symbol,insured_number` — ≈1 % of persons, in person order. `channel` `provider`: provider id + patient id (names sometimes); `centre` (相談センター): identity fields with kana-only, maiden-surname, old-address and 和暦 birth-date variants. ≈30 % are received 1–60 days after `as_of`. |
 //! | `truth/records.csv` | `provider_id,patient_id,person_id,noise` — noise tags `;`-joined (see below). |
 //! | `truth/persons.csv` | `person_id,sex,birth_date,prefecture_code,municipality_code,twin_of,deceased_on,opted_out` (current or last residence). |
 //! | `truth/stop_requests.csv` | `request_id,person_id` |
 //! | `truth/identifiers.csv` | `person_id,field,value`: every identifier string written in a record or request (names as written and joined with `" "`, `"　"` and `""`, birth dates as ISO and `YYYYMMDD`, addresses, postal codes, insurer numbers, symbols, numbers, patient ids). |
+//!
+//! Submission formats by provider kind (`crate::formats` has the details):
+//!
+//! - hospitals: half (chosen per provider) an SS-MIX2 storage folder `<pid>-<batch>.ssmix2/`
+//!   (`tsumugi_formats::ssmix2::write_patient`), the other half FHIR NDJSON `<pid>-<batch>.ndjson`
+//!   (one `Bundle` per line, `tsumugi_formats::fhir::write_bundle`);
+//! - clinics: レセ電 UKE `<pid>-<batch>.UKE` (`tsumugi_formats::uke::write_claims`), one claim
+//!   per person and calendar month;
+//! - municipalities: deaths as mapped CSV `<pid>-<batch>.juminhyo_shibou.csv` (住民票 除票,
+//!   read with `mappings/juminhyo_shibou.toml`, a copy of the mapping shipped with
+//!   `tsumugi-formats`); their other events as FHIR NDJSON;
+//! - checkup centres and care providers: FHIR NDJSON (the 特定健診 CDA and 介護 CSV readers yield
+//!   no patient id, which notices and the ground truth are keyed on);
+//! - pharmacies: nothing.
+//!
+//! Events a provider's format cannot carry go to FHIR NDJSON `<pid>-<batch>.ndjson` of the same
+//! provider, under the same patient id. The patient id in `truth/records.csv` is the one every
+//! reader yields (SS-MIX2 PID-3 and storage folder, UKE `RE` カルテ番号, FHIR `Patient.identifier`).
 //!
 //! Noise tags: `variant_kanji`, `kana_missing`, `kana_hiragana`, `kana_halfwidth`,
 //! `name_joined_fullwidth_space`, `name_joined_space`, `name_joined_nospace` (name written whole in
@@ -43,6 +62,7 @@
 mod codes;
 mod emit;
 mod error;
+mod formats;
 mod insurer;
 mod output;
 mod person;
@@ -84,9 +104,9 @@ pub struct SynthConfig {
 pub struct SynthSummary {
     /// Persons generated (= `truth/persons.csv` rows).
     pub persons: u64,
-    /// FHIR bundles written (one per person, provider and batch).
+    /// Records written (one per person, provider and batch, in the provider's format).
     pub records: u64,
-    /// Events inside those bundles.
+    /// Events inside those records.
     pub events: u64,
     /// Rows of `providers.csv`.
     pub providers: u64,
@@ -98,7 +118,7 @@ pub struct SynthSummary {
     pub twins: u64,
     /// Persons who died.
     pub deceased: u64,
-    /// Every file written, sorted.
+    /// Every file written, sorted (an SS-MIX2 storage is listed as its folder).
     pub files: Vec<PathBuf>,
 }
 
@@ -173,6 +193,9 @@ pub fn generate(
         ));
         n_providers += 1;
     }
+    state.finish_formats(&mut sink)?;
+    let (stem, toml) = crate::formats::DEATHS_MAPPING;
+    sink.write_file(&format!("mappings/{stem}.toml"), toml.as_bytes())?;
     sink.write_file("providers.csv", providers.as_bytes())?;
     let files = sink.finish()?;
     Ok(SynthSummary {

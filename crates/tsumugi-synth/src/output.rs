@@ -96,6 +96,7 @@ impl Sink {
         mkdir(&dir.join("submissions"))?;
         mkdir(&dir.join("notices"))?;
         mkdir(&dir.join("truth"))?;
+        mkdir(&dir.join("mappings"))?;
         Ok(Sink {
             dir: dir.to_path_buf(),
             buffers: BTreeMap::new(),
@@ -170,6 +171,25 @@ impl Sink {
         }
         self.buffered = 0;
         Ok(())
+    }
+
+    /// Writes one file of a storage folder (`folder` relative to the output, `rel` inside it).
+    /// The folder is emptied when first written in this run; it is listed as one entry of the
+    /// files written (an SS-MIX2 storage holds a file per message).
+    pub(crate) fn write_in(&mut self, folder: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+        let root = self.dir.join(folder);
+        if !self.created.contains(&root) {
+            if root.exists() {
+                fs::remove_dir_all(&root).map_err(io_err(&root))?;
+            }
+            mkdir(&root)?;
+            self.created.insert(root.clone());
+        }
+        let path = root.join(rel);
+        if let Some(parent) = path.parent() {
+            mkdir(parent)?;
+        }
+        fs::write(&path, bytes).map_err(io_err(&path))
     }
 
     /// Writes a whole small file at once (relative path).

@@ -217,23 +217,11 @@ async fn demo_end_to_end() {
 
         // 4. Re-ingesting every file adds nothing.
         let before = tsumugi_app::ingest::counts(&ctx).await.unwrap();
-        for sub in files_under(&cfg.synth_dir.join("submissions")) {
-            let provider = tsumugi_model::ProviderId(
-                sub.parent()
-                    .unwrap()
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned(),
-            );
-            let r = tsumugi_app::ingest::submit(
-                &ctx,
-                &provider,
-                &sub,
-                &tsumugi_app::ingest::ReadAs::AUTO,
-            )
-            .await
-            .unwrap();
+        for sub in tsumugi_app::demo::submissions(&cfg.synth_dir).unwrap() {
+            let r = tsumugi_app::ingest::submit(&ctx, &sub.provider, &sub.path, &sub.read_as)
+                .await
+                .unwrap();
+            let sub = &sub.path;
             assert!(r.duplicate, "{backend}: {} ingested twice", sub.display());
         }
         assert_eq!(

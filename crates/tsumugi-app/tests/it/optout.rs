@@ -53,16 +53,8 @@ async fn late_stop_request_purges_and_excludes() {
                 .unwrap();
         }
         // Everything is ingested before any stop request arrives.
-        for f in files_under(&synth.join("submissions")) {
-            let p = ProviderId(
-                f.parent()
-                    .unwrap()
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned(),
-            );
-            tsumugi_app::ingest::submit(&ctx, &p, &f, &tsumugi_app::ingest::ReadAs::AUTO)
+        for sub in tsumugi_app::demo::submissions(&synth).unwrap() {
+            tsumugi_app::ingest::submit(&ctx, &sub.provider, &sub.path, &sub.read_as)
                 .await
                 .unwrap();
         }

@@ -37,6 +37,7 @@ async fn interrupted_submission_is_finished_exactly_once() {
             .unwrap();
         let file = files_under(&synth.join("submissions"))
             .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "ndjson"))
             .max_by_key(|p| std::fs::metadata(p).unwrap().len())
             .unwrap();
         let provider = ProviderId(

@@ -69,19 +69,33 @@ fn demo_then_bad_input_then_tampering() {
     // A truncated and an invalid FHIR record: each rejected with file, record and reason; the
     // good record of the same submission is kept.
     let synth = tmp.path().join("demo-synthetic");
-    let provider = std::fs::read_dir(synth.join("submissions"))
+    // The first FHIR NDJSON submission (providers send other formats too).
+    let mut dirs: Vec<_> = std::fs::read_dir(synth.join("submissions"))
         .unwrap()
-        .next()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    let good = dirs
+        .iter()
+        .flat_map(|d| {
+            let mut fs: Vec<_> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            fs.sort();
+            fs
+        })
+        .find(|p| p.extension().is_some_and(|e| e == "ndjson"))
+        .unwrap();
+    let provider = good
+        .parent()
         .unwrap()
+        .file_name()
         .unwrap()
-        .file_name();
-    let provider = provider.to_str().unwrap();
-    let good = std::fs::read_dir(synth.join("submissions").join(provider))
+        .to_str()
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .to_owned();
+    let provider = provider.as_str();
     let first = std::fs::read_to_string(&good)
         .unwrap()
         .lines()

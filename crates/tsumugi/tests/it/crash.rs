@@ -39,21 +39,21 @@ fn kill_9_during_ingest_loses_and_duplicates_nothing() {
         "--out",
         synth.to_str().unwrap(),
         "--persons",
-        "1500",
+        "2500",
         "--seed",
         "9",
         "--as-of",
         "2026-11-25",
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    // One large submission: every provider's first batch, sent by one provider.
+    // One large submission: every FHIR file of every provider, sent by one provider.
     let mut big = String::new();
     let mut provider = String::new();
     for dir in std::fs::read_dir(synth.join("submissions")).unwrap() {
         let dir = dir.unwrap().path();
         for f in std::fs::read_dir(&dir).unwrap() {
             let f = f.unwrap().path();
-            if f.to_string_lossy().ends_with("-1.ndjson") {
+            if f.to_string_lossy().ends_with(".ndjson") {
                 big.push_str(&std::fs::read_to_string(&f).unwrap());
                 if provider.is_empty() {
                     provider = dir.file_name().unwrap().to_string_lossy().into_owned();

@@ -87,6 +87,11 @@ enum Command {
         #[command(flatten)]
         data: DemoArgs,
     },
+    /// Benchmarks ベンチマーク: throughput figures, printed (never timed tests).
+    Bench {
+        #[command(subcommand)]
+        action: BenchAction,
+    },
     /// Generate a synthetic population 合成人口を生成 (provider files, notices, stop requests, truth).
     Synth {
         /// Output folder (keep it outside any data directory: it holds the ground truth).
@@ -221,6 +226,40 @@ enum AuditAction {
     },
 }
 
+/// Options of `tsumugi bench ingest`.
+#[derive(Debug, Args)]
+pub struct BenchIngestArgs {
+    /// Events to generate per format (at least this many).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub(crate) events: u64,
+    /// The format: all, fhir, ssmix2, uke, kenshin-xml, kaigo or csv.
+    #[arg(long, default_value = "all")]
+    pub(crate) format: String,
+    /// Seed of the synthetic inputs.
+    #[arg(long, default_value_t = 20_261_125)]
+    pub(crate) seed: u64,
+    /// Working folder for the inputs (default: a fresh folder under the system temp dir, removed
+    /// afterwards).
+    #[arg(long)]
+    pub(crate) work: Option<PathBuf>,
+    /// Skip the end-to-end submissions (FHIR and UKE).
+    #[arg(long)]
+    pub(crate) no_end_to_end: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Internal: parse this generated input in this process and print its figures as JSON.
+    #[arg(long, hide = true)]
+    pub(crate) parse_only: Option<PathBuf>,
+}
+
+/// What `tsumugi bench` measures.
+#[derive(Debug, Subcommand)]
+enum BenchAction {
+    /// Reader throughput per format 取込性能: MB/s, records/s per core and peak RSS.
+    Ingest(BenchIngestArgs),
+}
+
 /// Options of `tsumugi demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -288,6 +327,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::from(3));
             }
         }
+        Command::Bench {
+            action: BenchAction::Ingest(args),
+        } => crate::bench::ingest(&args).await?,
         Command::Synth {
             out,
             persons,

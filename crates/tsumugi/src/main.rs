@@ -4,6 +4,7 @@
 //! broken.
 
 mod args;
+mod bench;
 mod output;
 mod progress;
 

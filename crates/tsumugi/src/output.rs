@@ -188,3 +188,75 @@ pub fn demo(r: &DemoReport) {
         r.synth_dir
     );
 }
+
+/// The `tsumugi bench ingest` table.
+pub fn bench(r: &tsumugi_app::bench::Report) {
+    println!(
+        "取込性能 / ingest throughput: ≥{} events per format, one core, seed {}",
+        r.events_requested, r.seed
+    );
+    println!(
+        "{:<12} {:>9} {:>9} {:>10} {:>8} {:>8} {:>11} {:>11} {:>9} {:>7} {:>5}",
+        "format",
+        "input MB",
+        "records",
+        "events",
+        "parse s",
+        "MB/s",
+        "records/s",
+        "events/s",
+        "RSS MB",
+        "floor",
+        "pass"
+    );
+    for row in &r.formats {
+        let p = &row.parse;
+        println!(
+            "{:<12} {:>9.1} {:>9} {:>10} {:>8.2} {:>8.1} {:>11.0} {:>11.0} {:>9} {:>7} {:>5}",
+            p.format,
+            row.input_mb,
+            p.records,
+            p.events,
+            p.seconds,
+            p.mb_per_s,
+            p.records_per_s,
+            p.events_per_s,
+            row.peak_rss_mb
+                .map_or_else(|| "-".to_owned(), |m| format!("{m:.0}")),
+            row.floor_mb_per_s
+                .map_or_else(|| "-".to_owned(), |f| format!("≥{f:.0}")),
+            if row.pass { "PASS" } else { "FAIL" },
+        );
+    }
+    if !r.rss_per_process {
+        println!("(peak RSS is the process peak after each format in order)");
+    }
+    if !r.end_to_end.is_empty() {
+        println!("end to end (ingest::submit: staging + vault + research store):");
+        println!(
+            "{:<12} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>11}",
+            "format", "input MB", "records", "accepted", "events", "s", "MB/s", "records/s"
+        );
+        for e in &r.end_to_end {
+            println!(
+                "{:<12} {:>9.1} {:>9} {:>9} {:>10} {:>8.2} {:>8.1} {:>11.0}",
+                e.format,
+                e.input_bytes as f64 / 1e6,
+                e.records,
+                e.accepted,
+                e.events,
+                e.seconds,
+                e.mb_per_s,
+                e.records_per_s
+            );
+        }
+    }
+    println!(
+        "{}",
+        if r.pass {
+            "PASS: every floor and the RSS ceiling (500 MB) met"
+        } else {
+            "FAIL: a floor or the RSS ceiling was missed (or records were rejected)"
+        }
+    );
+}

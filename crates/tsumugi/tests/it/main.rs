@@ -13,6 +13,26 @@ fn tsumugi(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A new data directory `tmp/d` with one provider registered from a `providers.csv` row.
+fn data_dir_with_provider(tmp: &Path, provider_row: &str) -> std::path::PathBuf {
+    let data = tmp.join("d");
+    assert!(tsumugi(&["init", data.to_str().unwrap()]).status.success());
+    let providers = tmp.join("providers.csv");
+    std::fs::write(
+        &providers,
+        format!("provider_id,kind,name,municipality_code\n{provider_row}\n"),
+    )
+    .unwrap();
+    let o = tsumugi(&[
+        "providers",
+        providers.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    data
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -236,20 +256,8 @@ fn check_reports_per_record_and_exits_4_on_rejects() {
 #[test]
 fn ingests_every_single_stream_format_and_ss_mix2_folders() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("d");
+    let data = data_dir_with_provider(tmp.path(), "1310000001,hospital,テスト病院,131016");
     let d = data.to_str().unwrap();
-    assert!(tsumugi(&["init", d]).status.success());
-    let providers = tmp.path().join("providers.csv");
-    std::fs::write(
-        &providers,
-        "provider_id,kind,name,municipality_code\n1310000001,hospital,テスト病院,131016\n",
-    )
-    .unwrap();
-    assert!(
-        tsumugi(&["providers", providers.to_str().unwrap(), "--data", d])
-            .status
-            .success()
-    );
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tsumugi-formats/tests/fixtures");
     let ingest = |path: &Path| {
         let o = tsumugi(&[
@@ -319,20 +327,8 @@ fn mapped_csv_is_checked_and_ingested_with_its_mapping() {
         "a CSV without a mapping cannot be read"
     );
 
-    let data = tmp.path().join("d");
+    let data = data_dir_with_provider(tmp.path(), "0000131016,municipality,千代田区,131016");
     let d = data.to_str().unwrap();
-    assert!(tsumugi(&["init", d]).status.success());
-    let providers = tmp.path().join("providers.csv");
-    std::fs::write(
-        &providers,
-        "provider_id,kind,name,municipality_code\n0000131016,municipality,千代田区,131016\n",
-    )
-    .unwrap();
-    assert!(
-        tsumugi(&["providers", providers.to_str().unwrap(), "--data", d])
-            .status
-            .success()
-    );
     let o = tsumugi(&[
         "ingest",
         "--data",

@@ -201,6 +201,17 @@ impl ReadAs {
         mapping: None,
     };
 
+    /// The format to read `path` as: the one named, else mapped CSV when a mapping is given,
+    /// SS-MIX2 for a folder, or what [`detect`] finds.
+    fn resolve(&self, path: &Path) -> Result<Format> {
+        match self.format {
+            Some(f) => Ok(f),
+            None if self.mapping.is_some() => Ok(Format::MappedCsv),
+            None if path.is_dir() => Ok(Format::Ssmix2),
+            None => detect(path),
+        }
+    }
+
     fn mapping_text(&self) -> Result<Option<String>> {
         match &self.mapping {
             None => Ok(None),
@@ -230,18 +241,12 @@ pub async fn submit(
     path: &Path,
     how: &ReadAs,
 ) -> Result<SubmitReport> {
-    let format = how.format;
     let mapping = how.mapping_text()?;
     if !provider_exists(ctx, provider).await? {
         return Err(Error::UnknownProvider(provider.as_str().to_owned()));
     }
     let folder = path.is_dir();
-    let format = match format {
-        Some(f) => f,
-        None if mapping.is_some() => Format::MappedCsv,
-        None if folder => Format::Ssmix2,
-        None => detect(path)?,
-    };
+    let format = how.resolve(path)?;
     // A folder (SS-MIX2 storage) is staged as one deterministic stream of its files.
     let mut src: Box<dyn std::io::Read> = if folder {
         Box::new(tsumugi_formats::folder_stream(path).map_err(Error::io(path))?)
@@ -621,12 +626,7 @@ fn identity_fields(a: &tsumugi_model::IdentityAttributes) -> Vec<&'static str> {
 pub fn check(path: &Path, how: &ReadAs, with_records: bool) -> Result<CheckReport> {
     let folder = path.is_dir();
     let mapping = how.mapping_text()?;
-    let format = match how.format {
-        Some(f) => f,
-        None if mapping.is_some() => Format::MappedCsv,
-        None if folder => Format::Ssmix2,
-        None => detect(path)?,
-    };
+    let format = how.resolve(path)?;
     let mut report = CheckReport {
         file: path.display().to_string(),
         format: format.as_str(),

@@ -6,66 +6,54 @@
 //! - Kana names: NFKC (half-width ｶﾅ → full-width), hiragana → katakana, small kana → large,
 //!   spaces removed.
 //!
-//! The variant table here is the foundation's short list; the linkage issue extends it. Changing
-//! any rule changes every digest, so every change bumps [`NORMALIZATION_VERSION`].
+//! The variant table is `data/variant_kanji.csv` (9,600+ pairs from the 常用漢字表, 人名用漢字,
+//! 表外漢字字体表 and 戸籍統一文字 variant groups; `data/README.md` names the sources and tells how to
+//! extend it, and `scripts/variant_kanji.py` regenerates it). It is compiled into the binary, so
+//! a running system cannot drift from its version. Changing any rule or the table changes every
+//! digest, so every change bumps [`NORMALIZATION_VERSION`].
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use unicode_normalization::UnicodeNormalization;
 
 /// Version of the normalization rules; digests of different versions never compare equal.
-pub const NORMALIZATION_VERSION: &str = "norm-v1";
+pub const NORMALIZATION_VERSION: &str = "norm-v2";
 
 /// Marker for a character the source could not represent (● or 〓 in Japanese systems).
 const UNKNOWN: char = '\u{FFFD}';
 
-/// Pairs of (variant, common form). Sources: the 人名用漢字 / 旧字体 pairs that appear most in
-/// surnames (法務省 戸籍統一文字 correspondences), limited here to frequent ones.
-const VARIANT_KANJI: &[(char, char)] = &[
-    ('髙', '高'),
-    ('﨑', '崎'),
-    ('嵜', '崎'),
-    ('邊', '辺'),
-    ('邉', '辺'),
-    ('齋', '斉'),
-    ('齊', '斉'),
-    ('斎', '斉'),
-    ('澤', '沢'),
-    ('濱', '浜'),
-    ('濵', '浜'),
-    ('櫻', '桜'),
-    ('廣', '広'),
-    ('國', '国'),
-    ('德', '徳'),
-    ('惠', '恵'),
-    ('嶋', '島'),
-    ('嶌', '島'),
-    ('條', '条'),
-    ('槇', '槙'),
-    ('眞', '真'),
-    ('實', '実'),
-    ('冨', '富'),
-    ('藏', '蔵'),
-    ('龍', '竜'),
-    ('瀨', '瀬'),
-    ('彌', '弥'),
-    ('淺', '浅'),
-    ('會', '会'),
-    ('壽', '寿'),
-    ('來', '来'),
-    ('驛', '駅'),
-    ('榮', '栄'),
-    ('學', '学'),
-    ('舘', '館'),
-    ('圓', '円'),
-    ('萬', '万'),
-    ('與', '与'),
-    ('黑', '黒'),
-];
+/// The variant table, `variant,canonical,source` per line after a header.
+const VARIANT_KANJI_CSV: &str = include_str!("../../../data/variant_kanji.csv");
+
+/// Variant → canonical form, parsed once from [`VARIANT_KANJI_CSV`]. A row that is not two
+/// single characters would be a broken table; the unit tests check every row, so such a row
+/// is skipped here rather than failing at run time.
+static VARIANT_KANJI: LazyLock<HashMap<char, char>> = LazyLock::new(|| {
+    VARIANT_KANJI_CSV
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut cols = line.split(',');
+            Some((single(cols.next()?)?, single(cols.next()?)?))
+        })
+        .collect()
+});
+
+fn single(s: &str) -> Option<char> {
+    let mut chars = s.chars();
+    let c = chars.next()?;
+    chars.next().is_none().then_some(c)
+}
 
 fn fold_variant(c: char) -> char {
-    VARIANT_KANJI
-        .iter()
-        .find(|(v, _)| *v == c)
-        .map_or(c, |(_, common)| *common)
+    VARIANT_KANJI.get(&c).copied().unwrap_or(c)
+}
+
+/// Variation selectors (standard U+FE00–FE0F and ideographic U+E0100–E01EF): a glyph choice,
+/// not a different character, so dropped before the table is consulted.
+fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
 }
 
 fn is_space(c: char) -> bool {
@@ -75,7 +63,7 @@ fn is_space(c: char) -> bool {
 /// Canonical kanji name (family and given concatenated without spaces).
 pub fn kanji(text: &str) -> String {
     text.nfkc()
-        .filter(|c| !is_space(*c))
+        .filter(|c| !is_space(*c) && !is_variation_selector(*c))
         .map(|c| match c {
             '●' | '〓' => UNKNOWN,
             c => fold_variant(c),
@@ -158,6 +146,42 @@ mod tests {
         assert_eq!(kanji("渡邉 一"), kanji("渡辺一"));
         assert_ne!(kanji("●田 一"), kanji("山田 一"));
         assert_ne!(kanji("佐藤 一"), kanji("佐藤 二"));
+    }
+
+    #[test]
+    fn variant_table_is_whole_and_flat() {
+        let rows: Vec<&str> = VARIANT_KANJI_CSV.lines().skip(1).collect();
+        assert!(rows.len() > 9000, "{} rows", rows.len());
+        assert_eq!(
+            VARIANT_KANJI.len(),
+            rows.len(),
+            "every row is two single characters"
+        );
+        for (variant, canonical) in VARIANT_KANJI.iter() {
+            assert_ne!(variant, canonical);
+            assert!(
+                !VARIANT_KANJI.contains_key(canonical),
+                "{canonical} is both a canonical form and a variant"
+            );
+        }
+    }
+
+    #[test]
+    fn distinct_name_characters_stay_apart() {
+        for (a, b) in [
+            ("斎藤", "斉藤"),
+            ("乾", "干"),
+            ("葉", "叶"),
+            ("藝", "芸"),
+            ("餘", "余"),
+            ("坂", "阪"),
+        ] {
+            assert_ne!(kanji(a), kanji(b), "{a} / {b}");
+        }
+        assert_eq!(kanji("齋藤"), kanji("斎藤"));
+        assert_eq!(kanji("齊藤"), kanji("斉藤"));
+        assert_eq!(kanji("𠮷田"), kanji("吉田"));
+        assert_eq!(kanji("葛\u{E0100}西"), kanji("葛西"));
     }
 
     #[test]

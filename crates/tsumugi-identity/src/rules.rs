@@ -11,7 +11,7 @@ use tsumugi_model::IdentityAttributes;
 use crate::normalize::{self, NORMALIZATION_VERSION};
 
 /// Version of the rule set; it includes the normalization version.
-pub const RULE_VERSION: &str = "det-v1+norm-v1";
+pub const RULE_VERSION: &str = "det-v1+norm-v2";
 
 /// Rules used to link records to persons.
 pub(crate) const LINK_RULES: &[&str] = &[

@@ -114,16 +114,23 @@ pub(crate) fn to_halfwidth_katakana(s: &str) -> String {
 }
 
 /// Standard ↔ variant kanji pairs seen in Japanese registers (standard first).
-pub(crate) const VARIANTS: [(char, &[char]); 9] = [
+/// Each variant folds to its standard form in `data/variant_kanji.csv` (斉 and 斎 are distinct
+/// characters there, each with its own variants).
+pub(crate) const VARIANTS: [(char, &[char]); 14] = [
     ('高', &['髙']),
     ('崎', &['﨑']),
     ('辺', &['邊', '邉']),
-    ('斉', &['齋', '齊']),
+    ('斉', &['齊']),
     ('斎', &['齋']),
     ('沢', &['澤']),
     ('浜', &['濱']),
     ('桜', &['櫻']),
-    ('島', &['嶋']),
+    ('島', &['嶋', '嶌']),
+    ('富', &['冨']),
+    ('徳', &['德']),
+    ('真', &['眞']),
+    ('広', &['廣']),
+    ('国', &['國']),
 ];
 
 /// Whether any character of `s` has a variant form.
@@ -167,6 +174,20 @@ pub(crate) fn to_fullwidth_digits(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variants_fold_back_in_the_linkage_table() {
+        let table = include_str!("../../../data/variant_kanji.csv");
+        for (std, vars) in VARIANTS {
+            for v in vars {
+                let row = format!("\n{v},{std},");
+                assert!(
+                    table.contains(&row),
+                    "{v} → {std} is not in data/variant_kanji.csv"
+                );
+            }
+        }
+    }
 
     #[test]
     fn kana_scripts() {

@@ -3,6 +3,7 @@
 //! - Kanji names: NFKC, every kind of space removed, variant kanji folded to their common form
 //!   (髙→高, 﨑→崎, 邊/邉→辺 …), and ● / 〓 (characters the source system could not write) kept
 //!   as one unknown marker so they never equal a real character.
+//! - Addresses and postcodes: see [`address`] (block numbers as `1-2-3`, buildings dropped).
 //! - Kana names: NFKC (half-width ｶﾅ → full-width), hiragana → katakana, small kana → large,
 //!   spaces removed.
 //!
@@ -11,6 +12,10 @@
 //! extend it, and `scripts/variant_kanji.py` regenerates it). It is compiled into the binary, so
 //! a running system cannot drift from its version. Changing any rule or the table changes every
 //! digest, so every change bumps [`NORMALIZATION_VERSION`].
+
+mod address;
+
+pub use address::{address, postcode};
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -24,7 +29,10 @@ pub const NORMALIZATION_VERSION: &str = "norm-v2";
 const UNKNOWN: char = '\u{FFFD}';
 
 /// The variant table, `variant,canonical,source` per line after a header.
-const VARIANT_KANJI_CSV: &str = include_str!("../../../data/variant_kanji.csv");
+const VARIANT_KANJI_CSV: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../data/variant_kanji.csv"
+));
 
 /// Variant → canonical form, parsed once from [`VARIANT_KANJI_CSV`]. A row that is not two
 /// single characters would be a broken table; the unit tests check every row, so such a row

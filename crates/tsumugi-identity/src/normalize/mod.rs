@@ -5,7 +5,7 @@
 //!   as one unknown marker so they never equal a real character.
 //! - Addresses and postcodes: see [`address`] (block numbers as `1-2-3`, buildings dropped).
 //! - Kana names: NFKC (half-width ｶﾅ → full-width), hiragana → katakana, small kana → large,
-//!   spaces removed.
+//!   spaces removed; [`kana_fuzzy`] also folds long-vowel spellings, for a weaker level.
 //!
 //! The variant table is `data/variant_kanji.csv` (9,600+ pairs from the 常用漢字表, 人名用漢字,
 //! 表外漢字字体表 and 戸籍統一文字 variant groups; `data/README.md` names the sources and tells how to
@@ -85,6 +85,51 @@ pub fn kana(text: &str) -> String {
         .filter(|c| !is_space(*c))
         .map(|c| large_kana(hiragana_to_katakana(c)))
         .collect()
+}
+
+/// Kana with long-vowel spellings folded, for a fuzzy comparison level: `ー` and a vowel that
+/// only lengthens the one before (オオタ/オータ/オウタ, ユウコ/ユーコ, エイコ/エーコ) are dropped,
+/// and ヂ/ヅ/ヲ are read as ジ/ズ/オ. It conflates distinct names too (キヨコ/キョウコ), so it is
+/// weaker evidence than [`kana`] equality, never a replacement for it.
+pub fn kana_fuzzy(text: &str) -> String {
+    let mut out = String::new();
+    let mut prev_vowel = None;
+    for c in kana(text).chars() {
+        let c = match c {
+            'ヂ' => 'ジ',
+            'ヅ' => 'ズ',
+            'ヲ' => 'オ',
+            c => c,
+        };
+        let lengthens = match (prev_vowel, c) {
+            (Some(_), 'ー') => true,
+            (Some(v), 'ア' | 'イ' | 'ウ' | 'エ' | 'オ') => matches!(
+                (v, c),
+                ('a', 'ア') | ('i', 'イ') | ('u', 'ウ') | ('e', 'エ' | 'イ') | ('o', 'オ' | 'ウ')
+            ),
+            _ => false,
+        };
+        if lengthens {
+            continue;
+        }
+        prev_vowel = vowel(c);
+        out.push(c);
+    }
+    out
+}
+
+/// The vowel a (large) katakana ends in.
+fn vowel(c: char) -> Option<char> {
+    const ROWS: [(char, &str); 5] = [
+        ('a', "アカガサザタダナハバパマヤラワ"),
+        ('i', "イキギシジチヂニヒビピミリ"),
+        ('u', "ウクグスズツヅヌフブプムユルヴ"),
+        ('e', "エケゲセゼテデネヘベペメレ"),
+        ('o', "オコゴソゾトドノホボポモヨロヲ"),
+    ];
+    ROWS.iter()
+        .find(|(_, row)| row.contains(c))
+        .map(|(v, _)| *v)
 }
 
 fn hiragana_to_katakana(c: char) -> char {
@@ -199,6 +244,32 @@ mod tests {
         assert_eq!(kana("ﾔﾏﾀﾞ ﾀﾛｳ"), want);
         assert_eq!(kana("ヤマダ　タロウ"), want);
         assert_eq!(kana("キョウコ"), kana("キヨウコ"));
+    }
+
+    #[test]
+    fn long_vowels_fold_at_the_fuzzy_level() {
+        for (a, b) in [
+            ("オオタ", "オータ"),
+            ("オオタ", "オウタ"),
+            ("ユウコ", "ユーコ"),
+            ("えいこ", "エーコ"),
+            ("ｺｰｼﾞ", "コウジ"),
+            ("ミヅホ", "ミズホ"),
+        ] {
+            assert_eq!(kana_fuzzy(a), kana_fuzzy(b), "{a} / {b}");
+            assert_ne!(kana(a), kana(b), "{a} / {b} differ at the exact level");
+        }
+        assert_ne!(kana_fuzzy("サトウ"), kana_fuzzy("サイトウ"));
+        assert_ne!(
+            kana_fuzzy("カトウ"),
+            kana_fuzzy("カドウ"),
+            "voicing is not folded"
+        );
+        assert_eq!(
+            kana_fuzzy("アイ"),
+            "アイ",
+            "a vowel that is not a lengthening stays"
+        );
     }
 
     #[test]

@@ -193,9 +193,10 @@ pub fn generate(
         ));
         n_providers += 1;
     }
-    state.finish_formats(&mut sink)?;
-    let (stem, toml) = crate::formats::DEATHS_MAPPING;
-    sink.write_file(&format!("mappings/{stem}.toml"), toml.as_bytes())?;
+    state.finish_formats(&mut sink, cfg.as_of)?;
+    for (stem, toml) in crate::formats::MUNICIPAL_MAPPINGS {
+        sink.write_file(&format!("mappings/{stem}.toml"), toml.as_bytes())?;
+    }
     sink.write_file("providers.csv", providers.as_bytes())?;
     let files = sink.finish()?;
     Ok(SynthSummary {

@@ -415,12 +415,16 @@ pub(crate) fn emit_person(
         let mut pr = profile(p, &mut rng, &fam_kanji);
         if target.derives_patient_id() {
             // The card and the kana name are required in these formats.
-            pr.no_insurance &= target != Target::Kenshin;
+            pr.no_insurance = false;
             if pr.kana == Kana::Missing {
                 pr.kana = Kana::Katakana;
             }
-            pr.tags.retain(|t| {
-                *t != "kana_missing" && (target != Target::Kenshin || *t != "no_insurance")
+            // A 介護 record carries the 介護保険 card instead of the health insurance.
+            pr.tags.retain(|t| match *t {
+                "kana_missing" => false,
+                "no_insurance" => false,
+                "symbol_fullwidth" => target != Target::Kaigo,
+                _ => true,
             });
         }
         let mut tags = pr.tags.clone();
@@ -513,7 +517,11 @@ pub(crate) fn emit_person(
                 (Some(c), false) => vec![insurance(c, pr.symbol_fullwidth)],
                 _ => Vec::new(),
             };
-            if card != current_card && !pr.no_insurance && !tags.contains(&"old_insurance") {
+            if card != current_card
+                && !pr.no_insurance
+                && target != Target::Kaigo
+                && !tags.contains(&"old_insurance")
+            {
                 tags.push("old_insurance");
             }
             let deceased_on = p.deceased_on.filter(|d| {

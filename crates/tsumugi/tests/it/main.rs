@@ -74,6 +74,8 @@ fn demo_then_bad_input_then_tampering() {
     let out = text(&o);
     for needle in [
         "held for notice",
+        "per format",
+        "kenshin-zip",
         "opted out",
         "rejected",
         "linked persons",

@@ -18,8 +18,9 @@
 //! results; procedures, emergency encounters and deaths go to FHIR. UKE carries
 //! 診療行為-coded procedures; the clinics' ICD-10 diagnoses, YJ prescriptions and uncoded
 //! visits go to FHIR. 特定健診 carries the checkup items. 介護 claims carry the services and,
-//! as the level of each line, the certification in force: a certification with no service after
-//! it in the same batch goes to FHIR. Municipalities' births go to FHIR: no municipal export
+//! as the level of each line, the certification in force (read back as a certification dated
+//! the first service month of the record): a certification with no service after it in the same
+//! batch goes to FHIR. Municipalities' births go to FHIR: no municipal export
 //! among the mappings carries them — the 出生届 reaches the 住民票 as a new resident, not as an
 //! event with a birth weight.)
 //!
@@ -39,7 +40,7 @@
 //! line is written at the end ([`RunState::finish_formats`]). 特定健診 documents are likewise
 //! appended to a NUL-separated part file, which becomes the ZIP at the end.
 //!
-//! CP932 files write a character CP932 lacks as 〓 (the 外字 substitute).
+//! The municipal CP932 exports write a character CP932 lacks as 〓 (the 外字 substitute).
 
 use std::fs::{self, File};
 use std::io::BufWriter;

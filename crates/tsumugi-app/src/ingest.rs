@@ -203,7 +203,7 @@ impl ReadAs {
 
     /// The format to read `path` as: the one named, else mapped CSV when a mapping is given,
     /// SS-MIX2 for a folder, or what [`detect`] finds.
-    fn resolve(&self, path: &Path) -> Result<Format> {
+    pub(crate) fn resolve(&self, path: &Path) -> Result<Format> {
         match self.format {
             Some(f) => Ok(f),
             None if self.mapping.is_some() => Ok(Format::MappedCsv),

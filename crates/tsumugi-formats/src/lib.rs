@@ -23,6 +23,7 @@ mod detect;
 mod diag;
 pub mod fhir;
 mod folder;
+mod ident;
 pub mod kaigo;
 pub mod kenshin;
 mod open;

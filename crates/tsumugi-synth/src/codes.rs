@@ -169,5 +169,26 @@ pub(crate) const CARE_SERVICES: [(&str, f64); 4] = [
 /// 要介護状態区分 codes by severity.
 pub(crate) const CARE_LEVELS: [&str; 7] = ["S1", "S2", "K1", "K2", "K3", "K4", "K5"];
 
-/// Synthetic code system of the infant checkups (乳幼児健診); values `4m`, `18m`, `3y`.
-pub(crate) const INFANT_CHECKUP_SYSTEM: &str = "urn:tsumugi:synth:infant-checkup";
+/// Code system of the 乳幼児健診 items, as the `nyuyouji_kenshin` mapping names it.
+pub(crate) const INFANT_ITEM_SYSTEM: &str = "infant_checkup_item";
+/// 乳幼児健診 身長 (cm), the mapping's fixed code.
+pub(crate) const INFANT_HEIGHT: &str = "body_height";
+/// 乳幼児健診 体重 (kg), the mapping's fixed code.
+pub(crate) const INFANT_WEIGHT: &str = "body_weight";
+
+/// Code system of the 妊婦健診 items, as the `ninpu_kenshin` mapping names it (the
+/// municipality's own item codes).
+pub(crate) const NINPU_ITEM_SYSTEM: &str = "ninpu_kenshin_item";
+/// 妊婦健診 item: 妊娠週数 (weeks), an illustrative municipal item code.
+pub(crate) const NINPU_GESTATION_WEEKS: &str = "GW";
+
+/// Routine infant vaccinations (定期接種) by illustrative municipal ワクチンコード, with the age in
+/// months of each dose (the standard schedule: 五種混合 2, 3, 4 months and a booster at 12; BCG
+/// at 5; MR at 12 months and in the year before school).
+pub(crate) const INFANT_VACCINES: [(&str, &[u32]); 3] = [
+    ("DPT-IPV-HIB", &[2, 3, 4, 12]),
+    ("BCG", &[5]),
+    ("MR", &[12, 66]),
+];
+/// 高齢者肺炎球菌 (PPSV23), offered once at 65.
+pub(crate) const PPSV23: &str = "PPSV23";

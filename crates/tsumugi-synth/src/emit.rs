@@ -14,7 +14,7 @@ use tsumugi_model::{
 };
 
 use crate::error::Result;
-use crate::formats::{Target, write_record};
+use crate::formats::{BatchOf, Target, derive_patient_id, write_record};
 use crate::output::Sink;
 use crate::person::{Card, Person, ProviderKey, Residence, World};
 use crate::providers::{Provider, municipality_provider_id, patient_id};
@@ -29,6 +29,8 @@ pub(crate) struct RunState {
     serials: BTreeMap<ProviderKey, u64>,
     /// Claims written so far to each UKE file (for its `GO` line).
     pub uke_claims: BTreeMap<PathBuf, u64>,
+    /// 特定健診 part files (NUL-separated CDA documents) and the ZIP each becomes.
+    pub kenshin_parts: BTreeMap<PathBuf, PathBuf>,
     /// Municipalities that issued at least one record.
     pub used_munis: BTreeSet<usize>,
     pub persons: u64,
@@ -322,6 +324,16 @@ impl Identifiers {
     }
 }
 
+/// The 介護保険 被保険者番号 of a person: 10 digits, distinct for distinct persons (an affine
+/// bijection of the ordinal modulo 10¹⁰, offset by the seed).
+fn care_insured_number(seed: u64, ordinal: u64) -> String {
+    const MODULUS: u128 = 10_000_000_000;
+    // Odd and not a multiple of 5, so coprime with the modulus.
+    const FACTOR: u128 = 7_919_999_999;
+    let n = (u128::from(ordinal) * FACTOR + u128::from(mix(seed, &[0xca4e]))) % MODULUS;
+    format!("{n:010}")
+}
+
 /// One provider's record of the person, for stop requests.
 struct Known {
     provider: ProviderId,
@@ -400,7 +412,21 @@ pub(crate) fn emit_person(
         let mut rng = rng_for(w.seed, &[0x7ec, p.ordinal, key_hash]);
         let fam = p.family_at(first_contact).cloned();
         let fam_kanji = fam.as_ref().map(|f| f.kanji.clone()).unwrap_or_default();
-        let pr = profile(p, &mut rng, &fam_kanji);
+        let mut pr = profile(p, &mut rng, &fam_kanji);
+        if target.derives_patient_id() {
+            // The card and the kana name are required in these formats.
+            pr.no_insurance = false;
+            if pr.kana == Kana::Missing {
+                pr.kana = Kana::Katakana;
+            }
+            // A 介護 record carries the 介護保険 card instead of the health insurance.
+            pr.tags.retain(|t| match *t {
+                "kana_missing" => false,
+                "no_insurance" => false,
+                "symbol_fullwidth" => target != Target::Kaigo,
+                _ => true,
+            });
+        }
         let mut tags = pr.tags.clone();
         if fam_kanji != current_family {
             tags.push("old_surname");
@@ -440,6 +466,17 @@ pub(crate) fn emit_person(
             }],
             _ => Vec::new(),
         };
+        // The 介護保険 card: the municipality of residence is the 保険者.
+        let care_card = (target == Target::Kaigo).then(|| {
+            let muni = res
+                .as_ref()
+                .map(|r| r.muni)
+                .or(provider.map(|p| p.municipality))
+                .and_then(|m| w.refdata.municipalities.get(m))
+                .map(|m| m.code.clone())
+                .unwrap_or_default();
+            (muni, care_insured_number(w.seed, p.ordinal))
+        });
         // Notice log row.
         let u: f64 = rng.random();
         let notified = if u < 0.02 {
@@ -452,6 +489,8 @@ pub(crate) fn emit_person(
             let d = add_days(first_contact, rng.random_range(0..30));
             Some(d.min(add_days(w.as_of, -rng.random_range(31..=200))))
         };
+        // The patient ids the provider's files carry (a card-derived id changes with the card).
+        let mut patients: Vec<String> = Vec::new();
         for (batch, evs) in [
             (
                 1u8,
@@ -478,14 +517,29 @@ pub(crate) fn emit_person(
                 (Some(c), false) => vec![insurance(c, pr.symbol_fullwidth)],
                 _ => Vec::new(),
             };
-            if card != current_card && !pr.no_insurance && !tags.contains(&"old_insurance") {
+            if card != current_card
+                && !pr.no_insurance
+                && target != Target::Kaigo
+                && !tags.contains(&"old_insurance")
+            {
                 tags.push("old_insurance");
             }
             let deceased_on = p.deceased_on.filter(|d| {
                 evs.iter()
                     .any(|e| e.kind == EventKind::Death || e.end_date == Some(*d))
             });
-            let record = SourceRecord {
+            let first = evs.first().map(|e| e.date);
+            let certifications = events
+                .iter()
+                .filter(|e| e.kind == EventKind::CareCertification)
+                .filter_map(|e| e.code.as_ref().map(|c| (e.date, c.value.clone())));
+            let care_level = certifications
+                .clone()
+                .filter(|(d, _)| first.is_some_and(|f| *d < f))
+                .map(|(_, level)| level)
+                .next_back()
+                .or_else(|| certifications.map(|(_, level)| level).next());
+            let mut record = SourceRecord {
                 identity: IdentityAttributes {
                     patient_id: Some(patient.clone()),
                     names: names.clone(),
@@ -497,6 +551,15 @@ pub(crate) fn emit_person(
                 },
                 events: evs,
             };
+            derive_patient_id(
+                target,
+                &mut record.identity,
+                care_card.as_ref().map(|(m, n)| (m.as_str(), n.as_str())),
+            );
+            let this = record.identity.patient_id.clone().unwrap_or_default();
+            if !patients.contains(&this) {
+                patients.push(this);
+            }
             ids.identity(&record.identity);
             let bundle_id = format!(
                 "b{:016x}",
@@ -506,41 +569,49 @@ pub(crate) fn emit_person(
                 sink,
                 state,
                 target,
-                &provider_id,
-                batch,
-                &bundle_id,
-                w.as_of,
+                &BatchOf {
+                    provider: &provider_id,
+                    batch,
+                    bundle_id: &bundle_id,
+                    as_of: w.as_of,
+                    care_level: care_level.as_deref(),
+                },
                 record,
             )?;
         }
-        if let Some(on) = notified {
-            let to = match p.deceased_on {
-                Some(d) if on > d => "bereaved",
-                _ if age_at(p.birth, on) < 16 => "guardian",
-                _ => "person",
-            };
-            let rel: PathBuf = ["notices", &format!("{}.csv", provider_id.as_str())]
-                .iter()
-                .collect();
-            let row = format!("{patient},{},{to}\n", on.format("%Y-%m-%d"));
-            sink.append(
-                &rel,
-                Some("patient_id,notified_on,notified_to\n"),
-                row.as_bytes(),
-            )?;
-            state.notices += 1;
+        if patients.is_empty() {
+            patients.push(patient);
         }
-        sink.truth_records.row([
-            provider_id.as_str(),
-            patient.as_str(),
-            pid.as_str(),
-            tags.join(";").as_str(),
-        ])?;
-        known.push(Known {
-            provider: provider_id,
-            patient_id: patient,
-            name: names.into_iter().next(),
-        });
+        for patient in patients {
+            if let Some(on) = notified {
+                let to = match p.deceased_on {
+                    Some(d) if on > d => "bereaved",
+                    _ if age_at(p.birth, on) < 16 => "guardian",
+                    _ => "person",
+                };
+                let rel: PathBuf = ["notices", &format!("{}.csv", provider_id.as_str())]
+                    .iter()
+                    .collect();
+                let row = format!("{patient},{},{to}\n", on.format("%Y-%m-%d"));
+                sink.append(
+                    &rel,
+                    Some("patient_id,notified_on,notified_to\n"),
+                    row.as_bytes(),
+                )?;
+                state.notices += 1;
+            }
+            sink.truth_records.row([
+                provider_id.as_str(),
+                patient.as_str(),
+                pid.as_str(),
+                tags.join(";").as_str(),
+            ])?;
+            known.push(Known {
+                provider: provider_id.clone(),
+                patient_id: patient,
+                name: names.first().cloned(),
+            });
+        }
     }
 
     let opted_out = stop_request(w, p, &pid, &known, state, sink, &mut ids)?;

@@ -13,7 +13,7 @@
 //! |---|---|
 //! | `providers.csv` | `provider_id,kind,name,municipality_code` — `kind` is [`ProviderKind::as_str`]. Medical providers have 10-digit 医療機関コード-like ids (都道府県 2 + 点数表 1 + 郡市区 2 + 番号 4 + 検証番号 1; pharmacies 点数表 4, care providers 7); municipalities are `0000` + their 6-digit 全国地方公共団体コード ([`MUNICIPALITY_PREFIX`]). Pharmacies are listed though they send nothing yet; only municipalities that sent data are listed. |
 //! | `submissions/<provider_id>/<provider_id>-<batch>.<ext>` | What the provider sends, in its real format (see below). Batch `1` holds events before `as_of − 180 days`, batch `2` the rest; a person with events on both sides has a record in each, under the same patient id. |
-//! | `mappings/juminhyo_shibou.toml` | The mapping of the municipalities' death files. |
+//! | `mappings/<mapping>.toml` | The mappings of the municipalities' exports (`juminhyo_shibou`, `ninpu_kenshin`, `nyuyouji_kenshin`, `yobou_sesshu`), copies of those shipped with `tsumugi-formats`. |
 //! | `notices/<provider_id>.csv` | `patient_id,notified_on,notified_to` (`person`, `guardian` under 16, `bereaved` after death). ≈2 % of (provider, patient) pairs are absent, ≈3 % were notified 1–29 days before `as_of`, the rest at least 31 days before. |
 //! | `stop_requests.csv` | `request_id,received_on,channel,provider_id,patient_id,requester,family_kanji,given_kanji,family_kana,given_kana,birth_date,sex,postal_code,address,insurer_number,insured_symbol,insured_number` — ≈1 % of persons, in person order. `channel` `provider`: provider id + patient id (names sometimes); `centre` (相談センター): identity fields with kana-only, maiden-surname, old-address and 和暦 birth-date variants. ≈30 % are received 1–60 days after `as_of`. |
 //! | `truth/records.csv` | `provider_id,patient_id,person_id,noise` — noise tags `;`-joined (see below). |
@@ -28,16 +28,19 @@
 //!   (one `Bundle` per line, `tsumugi_formats::fhir::write_bundle`);
 //! - clinics: レセ電 UKE `<pid>-<batch>.UKE` (`tsumugi_formats::uke::write_claims`), one claim
 //!   per person and calendar month;
-//! - municipalities: deaths as mapped CSV `<pid>-<batch>.juminhyo_shibou.csv` (住民票 除票,
-//!   read with `mappings/juminhyo_shibou.toml`, a copy of the mapping shipped with
-//!   `tsumugi-formats`); their other events as FHIR NDJSON;
-//! - checkup centres and care providers: FHIR NDJSON (the 特定健診 CDA and 介護 CSV readers yield
-//!   no patient id, which notices and the ground truth are keyed on);
+//! - checkup centres: a 特定健診 submission ZIP `<pid>-<batch>.zip` (`DATA/` CDA per person,
+//!   summary and index; `tsumugi_formats::kenshin::SubmissionZipWriter`);
+//! - care providers: 介護 claims CSV `<pid>-<batch>.kaigo.csv` (`tsumugi_formats::kaigo::write_kaigo`);
+//! - municipalities: one mapped CSV per kind, `<pid>-<batch>.<mapping>.csv`, read with
+//!   `mappings/<mapping>.toml`: deaths (住民票 除票, `juminhyo_shibou`), 妊婦健診
+//!   (`ninpu_kenshin`), 乳幼児健診 (`nyuyouji_kenshin`), 予防接種 (`yobou_sesshu`); births as FHIR
+//!   NDJSON;
 //! - pharmacies: nothing.
 //!
 //! Events a provider's format cannot carry go to FHIR NDJSON `<pid>-<batch>.ndjson` of the same
 //! provider, under the same patient id. The patient id in `truth/records.csv` is the one every
-//! reader yields (SS-MIX2 PID-3 and storage folder, UKE `RE` カルテ番号, FHIR `Patient.identifier`).
+//! reader yields (SS-MIX2 PID-3 and storage folder, UKE `RE` カルテ番号, FHIR `Patient.identifier`,
+//! the mapped CSV 宛名番号, and for 特定健診 and 介護 the id the reader derives from the card).
 //!
 //! Noise tags: `variant_kanji`, `kana_missing`, `kana_hiragana`, `kana_halfwidth`,
 //! `name_joined_fullwidth_space`, `name_joined_space`, `name_joined_nospace` (name written whole in
@@ -193,9 +196,10 @@ pub fn generate(
         ));
         n_providers += 1;
     }
-    state.finish_formats(&mut sink)?;
-    let (stem, toml) = crate::formats::DEATHS_MAPPING;
-    sink.write_file(&format!("mappings/{stem}.toml"), toml.as_bytes())?;
+    state.finish_formats(&mut sink, cfg.as_of)?;
+    for (stem, toml) in crate::formats::MUNICIPAL_MAPPINGS {
+        sink.write_file(&format!("mappings/{stem}.toml"), toml.as_bytes())?;
+    }
     sink.write_file("providers.csv", providers.as_bytes())?;
     let files = sink.finish()?;
     Ok(SynthSummary {

@@ -138,11 +138,21 @@ impl Sink {
     /// Appends bytes to a per-provider file (relative path); `header` is written first when the
     /// file is new.
     pub(crate) fn append(&mut self, rel: &Path, header: Option<&str>, bytes: &[u8]) -> Result<()> {
+        self.append_raw(rel, header.map(str::as_bytes), bytes)
+    }
+
+    /// [`Sink::append`] with a header in any encoding.
+    pub(crate) fn append_raw(
+        &mut self,
+        rel: &Path,
+        header: Option<&[u8]>,
+        bytes: &[u8],
+    ) -> Result<()> {
         let path = self.dir.join(rel);
         let is_new = !self.created.contains(&path) && !self.buffers.contains_key(&path);
         let buf = self.buffers.entry(path).or_default();
         if is_new && let Some(h) = header {
-            buf.extend_from_slice(h.as_bytes());
+            buf.extend_from_slice(h);
             self.buffered += h.len();
         }
         buf.extend_from_slice(bytes);
@@ -190,6 +200,34 @@ impl Sink {
             mkdir(parent)?;
         }
         fs::write(&path, bytes).map_err(io_err(&path))
+    }
+
+    /// Ends an appended file as an output of its own: its buffer is written out and it is no
+    /// longer listed; returns its path, for the caller to turn into another file and remove.
+    pub(crate) fn take(&mut self, rel: &Path) -> Result<PathBuf> {
+        let path = self.dir.join(rel);
+        if let Some(buf) = self.buffers.remove(&path) {
+            self.buffered = self.buffered.saturating_sub(buf.len());
+            if let Some(parent) = path.parent() {
+                mkdir(parent)?;
+            }
+            let mut f = if self.created.contains(&path) {
+                OpenOptions::new().append(true).open(&path)
+            } else {
+                File::create(&path)
+            }
+            .map_err(io_err(&path))?;
+            f.write_all(&buf).map_err(io_err(&path))?;
+        }
+        self.created.remove(&path);
+        Ok(path)
+    }
+
+    /// Lists a file the caller wrote itself (relative path) among the outputs; returns its path.
+    pub(crate) fn register(&mut self, rel: &Path) -> PathBuf {
+        let path = self.dir.join(rel);
+        self.created.insert(path.clone());
+        path
     }
 
     /// Writes a whole small file at once (relative path).

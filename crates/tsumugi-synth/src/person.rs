@@ -933,7 +933,12 @@ fn events_for(w: &World<'_>, rng: &mut ChaCha8Rng, p: &mut Person, adult: bool) 
                         for week in [12, 24, 36] {
                             let d = add_days(b, -(40 - week) * 7);
                             if d > w.birth_start {
-                                let mut e = ev(EventKind::PregnancyCheckup, d);
+                                let mut e = coded(
+                                    EventKind::PregnancyCheckup,
+                                    d,
+                                    CodeSystem::Other(codes::NINPU_ITEM_SYSTEM.into()),
+                                    codes::NINPU_GESTATION_WEEKS,
+                                );
                                 e.value = Some(f64::from(week as i32));
                                 e.unit = Some("wk".into());
                                 p.add(key, e);
@@ -955,27 +960,68 @@ fn events_for(w: &World<'_>, rng: &mut ChaCha8Rng, p: &mut Person, adult: bool) 
         }
     }
 
-    // Infant checkups at the municipality.
+    // Infant checkups at the municipality (4か月, 1歳6か月, 3歳): height and weight, as the
+    // municipal 乳幼児健診 export writes them.
     if p.birth > w.birth_start {
-        for (months, code, kg) in [(4, "4m", 6.6), (18, "18m", 10.4), (36, "3y", 14.0)] {
+        // Heights from their own stream, so the draws of everything else stay as they were.
+        let mut hrng = rng_for(w.seed, &[0x1afa, p.ordinal]);
+        for (months, cm, kg) in [(4, 63.0, 6.6), (18, 80.5, 10.4), (36, 93.5, 14.0)] {
             let d = add_days(add_months(p.birth, months), rng.random_range(0..20));
+            let height = round_to(normal(&mut hrng, cm, cm * 0.035), 1);
             if d > end {
                 continue;
             }
             let Some(r) = p.residence_at(d).cloned() else {
                 continue;
             };
+            let weight = round_to(normal(rng, kg, kg * 0.08), 1);
             let key = ProviderKey::Municipality(r.muni);
-            let mut e = coded(
-                EventKind::InfantCheckup,
-                d,
-                CodeSystem::Other(codes::INFANT_CHECKUP_SYSTEM.into()),
-                code,
-            );
-            e.value = Some(round_to(normal(rng, kg, kg * 0.08), 1));
-            e.unit = Some("kg".into());
-            p.add(key, e);
+            let system = CodeSystem::Other(codes::INFANT_ITEM_SYSTEM.into());
+            for (item, value, unit) in [
+                (codes::INFANT_HEIGHT, height, "cm"),
+                (codes::INFANT_WEIGHT, weight, "kg"),
+            ] {
+                let mut e = coded(EventKind::InfantCheckup, d, system.clone(), item);
+                e.value = Some(value);
+                e.unit = Some(unit.into());
+                p.add(key, e);
+            }
         }
+    }
+
+    // Routine vaccinations (定期接種) recorded in the municipality's 予防接種台帳: the infant
+    // schedule, and the pneumococcal vaccine (PPSV23) offered at 65. Drawn from their own
+    // stream.
+    let mut vrng = rng_for(w.seed, &[0x7acc, p.ordinal]);
+    let mut doses: Vec<(NaiveDate, &str, u32)> = Vec::new();
+    if p.birth > w.birth_start {
+        for (vaccine, schedule) in codes::INFANT_VACCINES {
+            for (dose, months) in schedule.iter().enumerate() {
+                let d = add_days(
+                    add_months(p.birth, i32::try_from(*months).unwrap_or(0)),
+                    vrng.random_range(0..25),
+                );
+                doses.push((d, vaccine, dose as u32 + 1));
+            }
+        }
+    }
+    let at65 = add_years(p.birth, 65);
+    if at65 >= w.data_start && chance(&mut vrng, 0.35) {
+        let d = add_days(at65, vrng.random_range(0..300));
+        doses.push((d, codes::PPSV23, 1));
+    }
+    doses.sort();
+    for (d, vaccine, dose) in doses {
+        if d > end {
+            continue;
+        }
+        let Some(r) = p.residence_at(d).cloned() else {
+            continue;
+        };
+        let mut e = coded(EventKind::Immunization, d, CodeSystem::Vaccine, vaccine);
+        e.value = Some(f64::from(dose));
+        e.unit = Some("回".into());
+        p.add(ProviderKey::Municipality(r.muni), e);
     }
 
     // Death: registered by the municipality; most die in hospital.

@@ -113,6 +113,22 @@ pub fn demo(r: &DemoReport) {
         "submissions 提出            {} (duplicate ignored 重複無視: {})",
         r.n_submissions, r.duplicate_ignored
     );
+    println!(
+        "  {:<28} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "per format 形式別", "files", "records", "accepted", "rejected", "refused", "events"
+    );
+    for f in &r.per_format {
+        println!(
+            "  {:<28} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            f.format,
+            f.n_submissions,
+            f.n_records,
+            f.n_accepted,
+            f.n_rejected,
+            f.n_refused_optout,
+            f.n_events
+        );
+    }
     println!("records read 読込           {}", r.n_records);
     println!("rejected 却下               {}", r.n_rejected);
     println!("refused at ingest (opt-out) {}", r.n_refused_optout);

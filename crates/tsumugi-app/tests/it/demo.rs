@@ -45,6 +45,36 @@ async fn demo_end_to_end() {
             "{backend}: linkage F1 {}",
             report.link_quality.f1
         );
+        // Every reader was exercised, and only the deliberately corrupt copy has rejections.
+        let labels: BTreeSet<&str> = report
+            .per_format
+            .iter()
+            .map(|f| f.format.as_str())
+            .collect();
+        for f in [
+            "fhir",
+            "ssmix2",
+            "uke",
+            "kenshin-zip",
+            "kaigo",
+            "csv:juminhyo_shibou",
+            "csv:ninpu_kenshin",
+            "csv:nyuyouji_kenshin",
+            "csv:yobou_sesshu",
+            "fhir (corrupt copy)",
+        ] {
+            assert!(labels.contains(f), "{backend}: no {f} among {labels:?}");
+        }
+        for f in &report.per_format {
+            assert!(f.n_records > 0, "{backend}: {}: no records", f.format);
+            if f.format != "fhir (corrupt copy)" {
+                assert_eq!(f.n_rejected, 0, "{backend}: {} rejected records", f.format);
+            }
+        }
+        assert_eq!(
+            report.per_format.iter().map(|f| f.n_records).sum::<u64>(),
+            report.n_records
+        );
 
         // 1. No identifier of any synthetic person appears in any file of the research store,
         //    the releases or the statistics: searched in the bytes as stored, and — for the

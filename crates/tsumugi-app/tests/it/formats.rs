@@ -1,5 +1,5 @@
 //! The synthetic population is written in the formats providers really send, and every
-//! submission the demo would ingest checks clean.
+//! submission the demo would ingest checks clean: no rejection, no warning.
 
 use std::collections::BTreeSet;
 
@@ -26,9 +26,15 @@ fn every_synthetic_submission_checks_clean() {
             sub.path.display(),
             report.diagnostics
         );
+        assert!(
+            report.diagnostics.is_empty(),
+            "{}: {:?}",
+            sub.path.display(),
+            report.diagnostics
+        );
         formats.insert(report.format);
     }
-    for f in ["fhir", "ssmix2", "uke", "csv"] {
+    for f in ["fhir", "ssmix2", "uke", "kenshin-zip", "kaigo", "csv"] {
         assert!(formats.contains(f), "no {f} submission among {formats:?}");
     }
 }

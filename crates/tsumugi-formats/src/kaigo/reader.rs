@@ -5,14 +5,14 @@ use std::io::BufRead;
 
 use encoding_rs::SHIFT_JIS;
 use tsumugi_model::{
-    Code, CodeSystem, Date, Diagnostic, Event, EventKind, IdentityAttributes, Insurance, Sex,
-    SourceRecord, wareki,
+    Code, CodeSystem, Date, Diagnostic, Event, EventKind, IdentityAttributes, Insurance,
+    PersonName, Sex, SourceRecord, wareki,
 };
 
 use crate::RecordOutcome;
 use crate::diag::{Where, renumber};
-use crate::kaigo::care_level;
 use crate::kaigo::error::KaigoError;
+use crate::kaigo::{N_COLUMNS, care_level};
 
 /// Reads 介護 claims CSV (layout in [`crate::kaigo`]); an [`Iterator`] of [`RecordOutcome`]s.
 ///
@@ -54,6 +54,7 @@ struct Row {
     level: Option<&'static str>,
     service: String,
     value: f64,
+    kana: Option<PersonName>,
 }
 
 impl<R: BufRead> KaigoReader<R> {
@@ -160,6 +161,10 @@ impl<R: BufRead> KaigoReader<R> {
         f: &[String],
         warnings: &mut Vec<Diagnostic>,
     ) -> Result<Row, (KaigoError, Option<&'static str>)> {
+        let (kana, f) = match f {
+            [first @ .., kana] if f.len() == N_COLUMNS => (Some(kana), first),
+            _ => (None, f),
+        };
         let [
             insurer,
             insured,
@@ -230,6 +235,7 @@ impl<R: BufRead> KaigoReader<R> {
             level: level_code,
             service: service.clone(),
             value: f64::from(units) * f64::from(days),
+            kana: kana.and_then(|k| kana_name(k)),
         })
     }
 
@@ -240,10 +246,9 @@ impl<R: BufRead> KaigoReader<R> {
         }
         let line = self.line;
         let g = self.group.get_or_insert_with(|| Group {
-            key,
-            line,
             record: SourceRecord {
                 identity: IdentityAttributes {
+                    patient_id: crate::kaigo::patient_id(&key.0, &key.1),
                     birth_date: row.birth,
                     sex: row.sex,
                     insurances: vec![Insurance {
@@ -255,9 +260,16 @@ impl<R: BufRead> KaigoReader<R> {
                 },
                 events: Vec::new(),
             },
+            key,
+            line,
             warnings: Vec::new(),
             level: None,
         });
+        if g.record.identity.names.is_empty()
+            && let Some(name) = row.kana
+        {
+            g.record.identity.names.push(name);
+        }
         g.warnings.extend(warnings);
         if let Some(level) = row.level
             && g.level != Some(level)
@@ -281,6 +293,23 @@ impl<R: BufRead> KaigoReader<R> {
             unit: Some("単位".to_owned()),
         });
     }
+}
+
+/// The kana name of column 10: family and given split at the first space (half- or full-width).
+fn kana_name(s: &str) -> Option<PersonName> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let (family, given) = match s.split_once([' ', '\u{3000}']) {
+        Some((f, g)) => (f.trim(), Some(g.trim()).filter(|g| !g.is_empty())),
+        None => (s, None),
+    };
+    Some(PersonName {
+        family_kana: Some(family.to_owned()),
+        given_kana: given.map(str::to_owned),
+        ..PersonName::default()
+    })
 }
 
 fn parse_birth(s: &str) -> Option<Date> {

@@ -12,7 +12,9 @@ use crate::kaigo::care_level_code;
 /// event value, which must be a whole number of units up to `u32::MAX`; other service events are
 /// left out). The 要介護状態区分コード of a line is that of the latest
 /// [`EventKind::CareCertification`] before it (`01` 非該当 when there is none). Identity columns
-/// come from the first insurance, birth date and sex.
+/// come from the first insurance, birth date, sex and the first name's kana (column 10, family
+/// and given joined by a space; commas become spaces). The patient id is not written: the reader
+/// derives it from the insurance ([`crate::kaigo::patient_id`]).
 pub fn write_kaigo(record: &SourceRecord) -> Vec<u8> {
     let id = &record.identity;
     let ins = id.insurances.first();
@@ -27,6 +29,18 @@ pub fn write_kaigo(record: &SourceRecord) -> Vec<u8> {
         Sex::Female => "2",
         Sex::Unknown => "",
     };
+    let kana = id
+        .names
+        .first()
+        .map(|n| {
+            [&n.family_kana, &n.given_kana]
+                .into_iter()
+                .flatten()
+                .map(|s| s.replace([',', '"', '\r', '\n'], " "))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default();
     let mut level = "01";
     let mut out = String::new();
     for e in &record.events {
@@ -44,7 +58,7 @@ pub fn write_kaigo(record: &SourceRecord) -> Vec<u8> {
                 };
                 let _ = write!(
                     out,
-                    "{insurer},{insured},{birth},{sex},{},{level},{},{units},1\r\n",
+                    "{insurer},{insured},{birth},{sex},{},{level},{},{units},1,{kana}\r\n",
                     e.date.format("%Y%m"),
                     code.value
                 );

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `recordTarget/patientRole/id[@root=1.2.392.200119.6.101]/@extension` | `Insurance.insurer_number` |
 //! | `…/id[@root=…6.204]` / `…6.205` / `…6.211` | `symbol` / `number` / `branch` |
+//! | those four ids, folded and joined ([`patient_id`]) | `patient_id` |
 //! | `patientRole/addr` text, `addr/postalCode` | `Address.text`, `postal_code` |
 //! | `patient/name` (カナ氏名, "family given") | `PersonName.family_kana`, `given_kana` |
 //! | `patient/administrativeGenderCode/@code` (OID …6.1104: 1 男, 2 女) | `sex` |
@@ -18,6 +19,16 @@
 //! small integers); `ST`/`ED` free text is ignored with a warning. The date is the observation's
 //! own `effectiveTime`, else the 実施日 (`documentationOf/serviceEvent/effectiveTime`), else the
 //! document `effectiveTime`. Observations without a result (grouping entries) are skipped.
+//!
+//! # Patient id
+//!
+//! The hc08 header has no 受診者 number of the checkup centre: `patientRole` holds only the
+//! insurance ids (the 受診券 number under `participant` is reissued every year). The provider's
+//! patient id is therefore derived from the card: [`patient_id`] gives
+//! `保険者番号:記号:番号:枝番`, each part with full-width ASCII folded and spaces dropped, an
+//! absent 記号 or 枝番 empty. It is stable for one card; a new card (another insurer) is a new
+//! id, as it is for the checkup centre. Documents before the 2021 枝番 have none, so dependants
+//! on one card then share an id.
 
 use std::fmt::Write as _;
 
@@ -44,6 +55,29 @@ pub const OID_BRANCH: &str = "1.2.392.200119.6.211";
 pub const OID_ITEM_CODE: &str = "1.2.392.200119.6.1005";
 /// OID of the sex code system (1 男, 2 女).
 pub const OID_SEX: &str = "1.2.392.200119.6.1104";
+
+/// The provider patient id of a 受診者, derived from the card (see the module docs):
+/// `保険者番号:記号:番号:枝番`; `None` without 保険者番号 or 番号.
+///
+/// ```
+/// use tsumugi_formats::kenshin::patient_id;
+/// use tsumugi_model::Insurance;
+/// let card = Insurance {
+///     insurer_number: Some("06139995".into()),
+///     symbol: Some("ｹﾝｼﾝ１".into()),
+///     number: Some("1234567".into()),
+///     branch: Some("01".into()),
+/// };
+/// assert_eq!(patient_id(&card).as_deref(), Some("06139995:ｹﾝｼﾝ1:1234567:01"));
+/// ```
+pub fn patient_id(ins: &Insurance) -> Option<String> {
+    crate::ident::join(&[
+        (ins.insurer_number.as_deref(), true),
+        (ins.symbol.as_deref(), false),
+        (ins.number.as_deref(), true),
+        (ins.branch.as_deref(), false),
+    ])
+}
 
 /// How [`read_cda_with`] reads a document. There is no default: callers say whether the XSD
 /// subset is checked.
@@ -168,6 +202,7 @@ fn identity(at: &Where<'_>, role: &Node, warnings: &mut Vec<Diagnostic>) -> Iden
     }
     let mut attrs = IdentityAttributes::default();
     if ins != Insurance::default() {
+        attrs.patient_id = patient_id(&ins);
         attrs.insurances.push(ins);
     }
     if let Some(addr) = role.child("addr") {
@@ -376,7 +411,8 @@ fn ts(d: Date) -> String {
 
 /// Writes `record` as a 特定健診 CDA document in the shape of the hc08 template.
 ///
-/// Written: the first insurance (insurer, symbol, number, branch), the first address, the first
+/// The patient id is not written (the format has none; the reader derives it from the
+/// insurance, [`patient_id`]). Written: the first insurance (insurer, symbol, number, branch), the first address, the first
 /// name's kana ("family given"), sex, birth date, and every [`EventKind::Checkup`] event with a
 /// [`CodeSystem::KenshinItem`] code and a value (one `PQ` observation each, with its own
 /// `effectiveTime`). Other events are not part of this format and are left out. The document and

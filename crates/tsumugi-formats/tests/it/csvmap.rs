@@ -103,18 +103,18 @@ fn check(mapping_file: &str, input: &[u8], expect: &str) {
 #[test]
 fn ninpu_kenshin_cp932() {
     let csv = sjis(
-        "宛名番号,氏,名,氏カナ,名カナ,生年月日,郵便番号,住所,受診日,検査項目コード,結果値,単位\r\n\
-         0000123,山田,花子,ヤマダ,ハナコ,平成6年4月1日,100-0001,東京都千代田区,2024/05/10,HB,11.8,g/dL\r\n\
-         0000123,山田,花子,ヤマダ,ハナコ,19940401,100-0001,東京都千代田区,20240607,BP_SYS,118,mmHg\r\n",
+        "宛名番号,氏,名,氏カナ,名カナ,生年月日,性別,郵便番号,住所,市区町村コード,受診日,検査項目コード,結果値,単位\r\n\
+         0000123,山田,花子,ヤマダ,ハナコ,平成6年4月1日,2,100-0001,東京都千代田区,131016,2024/05/10,HB,11.8,g/dL\r\n\
+         0000123,山田,花子,ヤマダ,ハナコ,19940401,,100-0001,東京都千代田区,,20240607,BP_SYS,118,mmHg\r\n",
     );
     check(
         "ninpu_kenshin.toml",
         &csv,
         "
 #1 line 2
-  id 0000123 sex U born 1994-04-01
+  id 0000123 sex F born 1994-04-01
   name 山田 花子 / ヤマダ ハナコ
-  addr - 100-0001 東京都千代田区
+  addr 131016 100-0001 東京都千代田区
   pregnancy_checkup 2024-05-10 ninpu_kenshin_item:HB 11.8 g/dL
 #2 line 3
   id 0000123 sex U born 1994-04-01
@@ -127,16 +127,17 @@ fn ninpu_kenshin_cp932() {
 
 #[test]
 fn nyuyouji_kenshin_wide_row_makes_two_events() {
-    let csv = "\u{feff}宛名番号,氏カナ,名カナ,生年月日,性別,健診日,身長,体重\n\
-               0000456,スズキ,イチロウ,令和4年2月1日,男,2023-08-03,80.1,10.2\n\
-               0000457,スズキ,ジロウ,令和4年2月1日,2,2023-08-03,,\n";
+    let csv = "\u{feff}宛名番号,氏,名,氏カナ,名カナ,生年月日,性別,市区町村コード,健診日,身長,体重\n\
+               0000456,鈴木,一郎,スズキ,イチロウ,令和4年2月1日,男,271004,2023-08-03,80.1,10.2\n\
+               0000457,,,スズキ,ジロウ,令和4年2月1日,2,,2023-08-03,,\n";
     check(
         "nyuyouji_kenshin.toml",
         csv.as_bytes(),
         "
 #1 line 2
   id 0000456 sex M born 2022-02-01
-  name - - / スズキ イチロウ
+  name 鈴木 一郎 / スズキ イチロウ
+  addr 271004 - -
   infant_checkup 2023-08-03 infant_checkup_item:body_height 80.1 cm
   infant_checkup 2023-08-03 infant_checkup_item:body_weight 10.2 kg
 #2 line 3
@@ -151,20 +152,21 @@ fn nyuyouji_kenshin_wide_row_makes_two_events() {
 #[test]
 fn yobou_sesshu_with_diagnostics() {
     let mut csv = sjis(
-        "宛名番号,氏,名,生年月日,性別,接種日,ワクチンコード,接種回数\r\n\
-         0000789,佐藤,一,令和元年5月1日,1,令和元年7月1日,MR1,1\r\n\
-         0000789,佐藤,一,令和元年5月1日,1,平成31年5月1日,MR1,2\r\n\
-         0000789,佐藤,一,令和元年5月1日,1,令和2年7月1日,MR1\r\n\
-         0000790,佐藤,二,R02.13.01,X,令和2年7月1日,DPT,x\r\n",
+        "宛名番号,氏,名,氏カナ,名カナ,生年月日,性別,市区町村コード,接種日,ワクチンコード,接種回数\r\n\
+         0000789,佐藤,一,サトウ,ハジメ,令和元年5月1日,1,011002,令和元年7月1日,MR1,1\r\n\
+         0000789,佐藤,一,サトウ,ハジメ,令和元年5月1日,1,011002,平成31年5月1日,MR1,2\r\n\
+         0000789,佐藤,一,サトウ,ハジメ,令和元年5月1日,1,011002,令和2年7月1日,MR1\r\n\
+         0000790,佐藤,二,,,R02.13.01,X,,令和2年7月1日,DPT,x\r\n",
     );
-    csv.extend_from_slice(b"0000791,\x82\xa0\xff,x,x,1,x,x,1\r\n");
+    csv.extend_from_slice(b"0000791,\x82\xa0\xff,x,,,x,1,,x,x,1\r\n");
     check(
         "yobou_sesshu.toml",
         &csv,
         "
 #1 line 2
   id 0000789 sex M born 2019-05-01
-  name 佐藤 一 / - -
+  name 佐藤 一 / サトウ ハジメ
+  addr 011002 - -
   immunization 2019-07-01 vaccine:MR1 1 回
 #2 line 3
   error CSVMAP0003InvalidDate 接種日

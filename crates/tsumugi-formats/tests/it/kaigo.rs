@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 
 use proptest::prelude::*;
 use tsumugi_formats::RecordOutcome;
-use tsumugi_formats::kaigo::{KaigoReader, write_kaigo};
+use tsumugi_formats::kaigo::{KaigoReader, patient_id, write_kaigo};
 use tsumugi_model::{
-    Code, CodeSystem, Date, Event, EventKind, IdentityAttributes, Insurance, Sex, SourceRecord,
+    Code, CodeSystem, Date, Event, EventKind, IdentityAttributes, Insurance, PersonName, Sex,
+    SourceRecord,
 };
 
 fn sjis(s: &str) -> Vec<u8> {
@@ -25,6 +26,19 @@ fn render(outcomes: &[RecordOutcome]) -> String {
         match &o.result {
             Ok(r) => {
                 let i = &r.identity.insurances[0];
+                let _ = writeln!(
+                    s,
+                    "  patient {}",
+                    r.identity.patient_id.as_deref().unwrap_or("-")
+                );
+                for n in &r.identity.names {
+                    let _ = writeln!(
+                        s,
+                        "  kana {} {}",
+                        n.family_kana.as_deref().unwrap_or("-"),
+                        n.given_kana.as_deref().unwrap_or("-")
+                    );
+                }
                 let _ = writeln!(
                     s,
                     "  {} {} {} {}",
@@ -86,6 +100,7 @@ fn lines_group_per_insured_person() {
         &csv,
         "
 #1 line 2
+  patient 131016:0000012345
   131016 0000012345 F 1940-01-01
   care_certification 2024-04-01 K2 -
   care_service 2024-04-01 111111 2000
@@ -93,6 +108,7 @@ fn lines_group_per_insured_person() {
   care_certification 2024-05-01 K3 -
   care_service 2024-05-01 111111 2250
 #2 line 5
+  patient 131016:H000067890
   131016 H000067890 M 1940-03-01
   care_certification 2024-04-01 S1 -
   care_service 2024-04-01 A21214 2108
@@ -128,6 +144,7 @@ fn bad_lines_are_rejected_and_reading_goes_on() {
 #6 line 8
   error KGO0001InvalidEncoding -
 #7 line 1
+  patient 131016:0000012345
   131016 0000012345 F 1940-01-01
   care_certification 2024-04-01 K2 -
   care_service 2024-04-01 111111 2000
@@ -140,8 +157,41 @@ fn bad_lines_are_rejected_and_reading_goes_on() {
 }
 
 #[test]
+fn the_tenth_column_is_the_kana_name() {
+    let csv = sjis(
+        "131016,0000012345,19400101,2,202404,22,111111,250,8,ﾔﾏﾀﾞ ﾊﾅｺ\r\n\
+         131016,0000012345,19400101,2,202405,22,111111,250,8,ヤマダ　ハナコ\r\n\
+         272019,1234567890,19381231,1,202404,25,211111,800,30,\r\n\
+         272019,0000000001,19381231,1,202404,25,211111,800,30,ｽｽﾞｷ\r\n",
+    );
+    check(
+        &csv,
+        "
+#1 line 1
+  patient 131016:0000012345
+  kana ﾔﾏﾀﾞ ﾊﾅｺ
+  131016 0000012345 F 1940-01-01
+  care_certification 2024-04-01 K2 -
+  care_service 2024-04-01 111111 2000
+  care_service 2024-05-01 111111 2000
+#2 line 3
+  patient 272019:1234567890
+  272019 1234567890 M 1938-12-31
+  care_certification 2024-04-01 K5 -
+  care_service 2024-04-01 211111 24000
+#3 line 4
+  patient 272019:0000000001
+  kana ｽｽﾞｷ -
+  272019 0000000001 M 1938-12-31
+  care_certification 2024-04-01 K5 -
+  care_service 2024-04-01 211111 24000
+",
+    );
+}
+
+#[test]
 fn diagnostics_never_contain_values() {
-    let csv = sjis("131016,CANARY0001,19400101,2,202404,22,111111,250,8,extra\n");
+    let csv = sjis("131016,CANARY0001,19400101,2,202404,22,111111,250,8,extra,more\n");
     let out = read(&csv);
     let d = out[0].result.as_ref().unwrap_err();
     let text = serde_json::to_string(d).unwrap();
@@ -177,8 +227,9 @@ fn record() -> impl Strategy<Value = SourceRecord> {
             ),
             1..4,
         ),
+        proptest::option::of(("[ア-ン]{1,6}", proptest::option::of("[ｱ-ﾝ]{1,6}"))),
     )
-        .prop_map(|(insurer, insured, birth, sex, blocks)| {
+        .prop_map(|(insurer, insured, birth, sex, blocks, kana)| {
             let mut events = Vec::new();
             let mut last = None;
             for (level, month, services) in blocks {
@@ -209,6 +260,14 @@ fn record() -> impl Strategy<Value = SourceRecord> {
                     }],
                     birth_date: birth.map(|(y, m, d)| Date::from_ymd_opt(y, m, d).unwrap()),
                     sex,
+                    names: kana
+                        .map(|(f, g)| PersonName {
+                            family_kana: Some(f),
+                            given_kana: g,
+                            ..PersonName::default()
+                        })
+                        .into_iter()
+                        .collect(),
                     ..IdentityAttributes::default()
                 },
                 events,
@@ -223,7 +282,13 @@ proptest! {
         let out = read(&bytes);
         prop_assert_eq!(out.len(), 1);
         prop_assert!(out[0].warnings.is_empty(), "{:?}", out[0].warnings);
-        prop_assert_eq!(out[0].result.clone().unwrap(), r);
+        let mut expected = r;
+        expected.identity.patient_id = expected.identity.insurances[0]
+            .insurer_number
+            .as_deref()
+            .zip(expected.identity.insurances[0].number.as_deref())
+            .and_then(|(i, n)| patient_id(i, n));
+        prop_assert_eq!(out[0].result.clone().unwrap(), expected);
     }
 
     #[test]

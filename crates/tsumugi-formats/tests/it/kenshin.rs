@@ -7,7 +7,8 @@ use std::io::{Cursor, Write as _};
 use proptest::prelude::*;
 use tsumugi_formats::RecordOutcome;
 use tsumugi_formats::kenshin::{
-    CdaConfig, read_cda, read_cda_with, read_submission_zip, write_cda,
+    CdaConfig, SubmissionHeader, SubmissionZipWriter, patient_id, read_cda, read_cda_with,
+    read_submission_zip, write_cda,
 };
 use tsumugi_model::{
     Address, Code, CodeSystem, Date, Event, EventKind, IdentityAttributes, Insurance, PersonName,
@@ -34,6 +35,7 @@ fn render(outcomes: &[RecordOutcome]) -> String {
         match &o.result {
             Ok(r) => {
                 let id = &r.identity;
+                let _ = writeln!(s, "  patient {}", opt(&id.patient_id));
                 for i in &id.insurances {
                     let _ = writeln!(
                         s,
@@ -155,6 +157,7 @@ fn cda_template_decodes_header_oids_with_placeholder_warnings() {
         &[out],
         "
 #1
+  patient 99999999:99999999:99999999:99999999
   insurance 99999999 99999999 99999999 99999999
   kana 99999999 -
   addr 99999999 99999999
@@ -179,6 +182,7 @@ fn filled_cda_decodes_identity_and_checkup_items() {
         &[out],
         "
 #1
+  patient 06139995:ｹﾝｼﾝ1:1234567:01
   insurance 06139995 ｹﾝｼﾝ1 1234567 01
   kana ケンシン タロウ
   addr 100-8916 東京都千代田区霞が関1-2-2
@@ -409,13 +413,71 @@ fn record() -> impl Strategy<Value = SourceRecord> {
         })
 }
 
+/// `r` as the reader gives it back: with the patient id derived from its card.
+fn with_patient_id(mut r: SourceRecord) -> SourceRecord {
+    r.identity.patient_id = r.identity.insurances.first().and_then(patient_id);
+    r
+}
+
+#[test]
+fn patient_id_is_derived_from_the_card() {
+    let card = |symbol: Option<&str>, branch: Option<&str>| Insurance {
+        insurer_number: Some("06139995".into()),
+        symbol: symbol.map(str::to_owned),
+        number: Some("1234567".into()),
+        branch: branch.map(str::to_owned),
+    };
+    assert_eq!(
+        patient_id(&card(Some("１２"), Some("01"))).as_deref(),
+        Some("06139995:12:1234567:01")
+    );
+    assert_eq!(
+        patient_id(&card(Some("12"), Some("01"))),
+        patient_id(&card(Some(" １２ "), Some("01")))
+    );
+    assert_eq!(
+        patient_id(&card(None, None)).as_deref(),
+        Some("06139995::1234567:")
+    );
+    let mut no_number = card(None, None);
+    no_number.number = None;
+    assert_eq!(patient_id(&no_number), None);
+    // Household members differ by 枝番, and so do their ids.
+    assert_ne!(
+        patient_id(&card(Some("12"), Some("01"))),
+        patient_id(&card(Some("12"), Some("02")))
+    );
+}
+
 proptest! {
     #[test]
     fn write_then_read_gives_back_the_record(r in record()) {
         let xml = write_cda(&r);
         let out = read_cda_with("w.xml", &xml, &CdaConfig { check_schema: true });
         prop_assert!(out.warnings.is_empty(), "{:?}", out.warnings);
-        prop_assert_eq!(out.result.unwrap(), r);
+        prop_assert_eq!(out.result.unwrap(), with_patient_id(r));
+    }
+
+    #[test]
+    fn submission_zip_writer_round_trips(records in prop::collection::vec(record(), 0..6)) {
+        let header = SubmissionHeader {
+            sender: "1311234567",
+            receiver: "06139995",
+            created: Date::from_ymd_opt(2025, 4, 1).unwrap(),
+        };
+        let mut w = SubmissionZipWriter::new(Cursor::new(Vec::new()), header);
+        for r in &records {
+            w.add_document(&write_cda(r)).unwrap();
+        }
+        prop_assert_eq!(w.documents(), records.len() as u64);
+        let zip = w.finish().unwrap().into_inner();
+        let out: Vec<_> = read_submission_zip("sub.zip", Cursor::new(zip)).collect();
+        prop_assert_eq!(out.len(), records.len());
+        for (i, (o, r)) in out.into_iter().zip(records).enumerate() {
+            prop_assert_eq!(o.record, i as u64 + 1);
+            prop_assert!(o.warnings.is_empty(), "{:?}", o.warnings);
+            prop_assert_eq!(o.result.unwrap(), with_patient_id(r));
+        }
     }
 
     #[test]

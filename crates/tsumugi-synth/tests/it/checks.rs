@@ -139,9 +139,19 @@ fn layout_and_summary_agree() {
             .collect();
         if parts.first().map(String::as_str) == Some("submissions") {
             let (pid, name) = (&parts[1], &parts[2]);
-            let ext = ["ndjson", "UKE", "ssmix2", "juminhyo_shibou.csv"]
-                .into_iter()
-                .find(|e| name == &format!("{pid}-1.{e}") || name == &format!("{pid}-2.{e}"));
+            let ext = [
+                "ndjson",
+                "UKE",
+                "ssmix2",
+                "zip",
+                "kaigo.csv",
+                "juminhyo_shibou.csv",
+                "ninpu_kenshin.csv",
+                "nyuyouji_kenshin.csv",
+                "yobou_sesshu.csv",
+            ]
+            .into_iter()
+            .find(|e| name == &format!("{pid}-1.{e}") || name == &format!("{pid}-2.{e}"));
             assert!(ext.is_some(), "{name}");
             if let Some(e) = ext {
                 exts.insert(e);
@@ -159,7 +169,7 @@ fn layout_and_summary_agree() {
     }
     // Every record is written in its provider's format; FHIR bundles hold the records of FHIR
     // providers and the events other formats cannot carry.
-    assert_eq!(exts.len(), 4, "{exts:?}");
+    assert_eq!(exts.len(), 9, "{exts:?}");
     assert!(
         bundles > 0 && bundles <= s.records,
         "{bundles} / {}",
@@ -463,6 +473,95 @@ fn identifiers_cover_patient_ids_and_noise_is_tagged() {
         assert!(
             seen.insert((get(rec, "provider_id"), get(rec, "patient_id"))),
             "duplicate patient id"
+        );
+    }
+}
+
+/// Every submission that is not FHIR reads back through its `tsumugi_formats` reader without a
+/// rejection or warning, and every record's patient id is one the ground truth knows for that
+/// provider: the generator writes exactly the id each reader derives.
+#[test]
+fn non_fhir_submissions_read_back_under_the_truth_patient_ids() {
+    use std::io::BufReader;
+    use tsumugi_formats::RecordOutcome;
+    use tsumugi_formats::csvmap::{MappedCsvReader, Mapping};
+    use tsumugi_formats::kaigo::KaigoReader;
+    use tsumugi_formats::kenshin::read_submission_zip;
+
+    let r = shared();
+    let truth: BTreeSet<(String, String)> = csv_rows(&r.root.join("truth/records.csv"))
+        .iter()
+        .map(|t| {
+            (
+                get(t, "provider_id").to_owned(),
+                get(t, "patient_id").to_owned(),
+            )
+        })
+        .collect();
+    let mut per_format: BTreeMap<&str, u64> = BTreeMap::new();
+    for f in &r.summary.files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let provider = f
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let open = || fs::File::open(f).unwrap_or_else(|e| unreachable!("{e}"));
+        let (format, out): (&str, Vec<RecordOutcome>) = if name.ends_with(".zip") {
+            ("kenshin", read_submission_zip(&name, open()).collect())
+        } else if name.ends_with(".kaigo.csv") {
+            (
+                "kaigo",
+                KaigoReader::new(&name, BufReader::new(open())).collect(),
+            )
+        } else if let Some(stem) = name
+            .strip_suffix(".csv")
+            .and_then(|s| s.rsplit_once('.'))
+            .map(|(_, m)| m)
+            && !provider.is_empty()
+            && f.starts_with(r.root.join("submissions"))
+        {
+            let toml = fs::read_to_string(r.root.join(format!("mappings/{stem}.toml")))
+                .unwrap_or_else(|e| unreachable!("{stem}: {e}"));
+            let m = Mapping::from_toml(&toml).unwrap_or_else(|e| unreachable!("{e}"));
+            let format = match stem {
+                "juminhyo_shibou" => "deaths",
+                "ninpu_kenshin" => "pregnancy",
+                "nyuyouji_kenshin" => "infant",
+                _ => "vaccination",
+            };
+            (format, MappedCsvReader::new(&name, &m, open()).collect())
+        } else {
+            continue;
+        };
+        for o in out {
+            assert!(o.warnings.is_empty(), "{name}: {:?}", o.warnings);
+            let rec = o
+                .result
+                .unwrap_or_else(|d| unreachable!("{name}: {} {:?}", d.code, d.field));
+            assert!(!rec.events.is_empty(), "{name}");
+            let pid = rec.identity.patient_id.clone().unwrap_or_default();
+            assert!(
+                truth.contains(&(provider.clone(), pid)),
+                "{name}: patient id not in the truth"
+            );
+            *per_format.entry(format).or_default() += 1;
+        }
+    }
+    for format in [
+        "kenshin",
+        "kaigo",
+        "deaths",
+        "pregnancy",
+        "infant",
+        "vaccination",
+    ] {
+        assert!(
+            per_format.get(format).copied().unwrap_or(0) > 0,
+            "{format}: {per_format:?}"
         );
     }
 }

@@ -74,6 +74,8 @@ fn demo_then_bad_input_then_tampering() {
     let out = text(&o);
     for needle in [
         "held for notice",
+        "per format",
+        "kenshin-zip",
         "opted out",
         "rejected",
         "linked persons",
@@ -308,9 +310,9 @@ fn mapped_csv_is_checked_and_ingested_with_its_mapping() {
     let csv = tmp.path().join("yobou.csv");
     std::fs::write(
         &csv,
-        "宛名番号,氏,名,生年月日,性別,接種日,ワクチンコード,接種回数\n\
-         0000789,佐藤,一,令和元年5月1日,1,令和元年7月1日,MR1,1\n\
-         0000790,佐藤,二,令和元年5月1日,2,平成31年5月1日,MR1,1\n",
+        "宛名番号,氏,名,氏カナ,名カナ,生年月日,性別,市区町村コード,接種日,ワクチンコード,接種回数\n\
+         0000789,佐藤,一,サトウ,ハジメ,令和元年5月1日,1,011002,令和元年7月1日,MR1,1\n\
+         0000790,佐藤,二,サトウ,ジ,令和元年5月1日,2,011002,平成31年5月1日,MR1,1\n",
     )
     .unwrap();
     let m = mapping.to_str().unwrap();

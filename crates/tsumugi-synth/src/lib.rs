@@ -11,7 +11,7 @@
 //!
 //! | path | content |
 //! |---|---|
-//! | `providers.csv` | `provider_id,kind,name,municipality_code` — `kind` is [`ProviderKind::as_str`]. Medical providers have 10-digit 医療機関コード-like ids (都道府県 2 + 点数表 1 + 郡市区 2 + 番号 4 + 検証番号 1; pharmacies 点数表 4, care providers 7); municipalities are `0000` + their 6-digit 全国地方公共団体コード ([`MUNICIPALITY_PREFIX`]). Pharmacies are listed though they send nothing yet; only municipalities that sent data are listed. |
+//! | `providers.csv` | `provider_id,kind,name,municipality_code` — `kind` is [`ProviderKind::as_str`]. Medical providers have 10-digit 医療機関コード-like ids (都道府県 2 + 点数表 1 + 郡市区 2 + 番号 4 + 検証番号 1; pharmacies 点数表 4, care providers 7); municipalities are `0000` + their 6-digit 全国地方公共団体コード ([`MUNICIPALITY_PREFIX`]). Only municipalities that sent data are listed. |
 //! | `submissions/<provider_id>/<provider_id>-<batch>.<ext>` | What the provider sends, in its real format (see below). Batch `1` holds events before `as_of − 180 days`, batch `2` the rest; a person with events on both sides has a record in each, under the same patient id. |
 //! | `mappings/juminhyo_shibou.toml` | The mapping of the municipalities' death files. |
 //! | `notices/<provider_id>.csv` | `patient_id,notified_on,notified_to` (`person`, `guardian` under 16, `bereaved` after death). ≈2 % of (provider, patient) pairs are absent, ≈3 % were notified 1–29 days before `as_of`, the rest at least 31 days before. |
@@ -33,11 +33,15 @@
 //!   `tsumugi-formats`); their other events as FHIR NDJSON;
 //! - checkup centres and care providers: FHIR NDJSON (the 特定健診 CDA and 介護 CSV readers yield
 //!   no patient id, which notices and the ground truth are keyed on);
-//! - pharmacies: nothing.
+//! - pharmacies: レセ電 UKE 調剤 claims `<pid>-<batch>.UKE`
+//!   (`tsumugi_formats::uke::write_pharmacy_claims`), one claim per person and calendar month:
+//!   about three in four clinic prescriptions are dispensed at a pharmacy near the person's
+//!   home, on the day or up to two days later.
 //!
 //! Events a provider's format cannot carry go to FHIR NDJSON `<pid>-<batch>.ndjson` of the same
 //! provider, under the same patient id. The patient id in `truth/records.csv` is the one every
-//! reader yields (SS-MIX2 PID-3 and storage folder, UKE `RE` カルテ番号, FHIR `Patient.identifier`).
+//! reader yields (SS-MIX2 PID-3 and storage folder, UKE `RE` カルテ番号 / 調剤録番号, FHIR
+//! `Patient.identifier`).
 //!
 //! Noise tags: `variant_kanji`, `kana_missing`, `kana_hiragana`, `kana_halfwidth`,
 //! `name_joined_fullwidth_space`, `name_joined_space`, `name_joined_nospace` (name written whole in

@@ -318,6 +318,28 @@ fn through_open(bytes: &[u8]) -> Vec<(u64, String, Vec<String>)> {
         .collect()
 }
 
+/// Every file-level finding of `bytes` reaches the iterator: as a record-0 outcome (errors) or
+/// riding on an outcome (warnings), each exactly once.
+#[track_caller]
+fn assert_file_findings_delivered(bytes: &[u8]) {
+    let mut reader = UkeReader::new("test.UKE", bytes, None);
+    let mut delivered: Vec<Diagnostic> = Vec::new();
+    for o in reader.by_ref() {
+        if let Err(d) = &o.result
+            && o.record == 0
+        {
+            assert_eq!(d.record, 0);
+            delivered.push(d.clone());
+        }
+        delivered.extend(o.warnings.iter().filter(|w| w.record == 0).cloned());
+    }
+    let key = |d: &Diagnostic| (d.line, d.code.clone());
+    let mut want: Vec<Diagnostic> = reader.file_diagnostics().to_vec();
+    delivered.sort_by_key(key);
+    want.sort_by_key(key);
+    assert_eq!(delivered, want);
+}
+
 fn cp932(text: &str) -> Vec<u8> {
     encoding_rs::SHIFT_JIS
         .encode(&text.trim().replace('\n', "\r\n"))
@@ -384,6 +406,7 @@ GO,0,0,99
     );
     // An empty claims file is not a fault.
     assert!(through_open(&cp932("IR,1,13,1,1234567,,,202405,00,\nGO,0,0,99")).is_empty());
+    assert_file_findings_delivered(&sample());
 }
 
 #[test]
@@ -716,6 +739,7 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
         let (outcomes, _) = read(&bytes, None);
         prop_assert!(outcomes.len() <= bytes.len());
+        assert_file_findings_delivered(&bytes);
     }
 
     #[test]
@@ -731,5 +755,6 @@ proptest! {
             .collect();
         let (outcomes, _) = read(text.as_bytes(), None);
         prop_assert!(outcomes.len() <= lines.len());
+        assert_file_findings_delivered(text.as_bytes());
     }
 }

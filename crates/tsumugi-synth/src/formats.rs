@@ -20,8 +20,8 @@
 //!
 //! UKE claims are monthly: a record becomes one claim (`RE`) per calendar month that has UKE
 //! events, every claim of a provider and batch in one file (`IR`, for pharmacies `YK`, with the
-//! `as_of` month as 請求年月, `GO` with the claim count). The claims are appended as persons stream by; the `GO`
-//! line is written at the end ([`RunState::finish_formats`]).
+//! `as_of` month as 請求年月, `GO` with the claim count). The claims are appended as persons
+//! stream by; the `GO` line is written at the end ([`RunState::finish_formats`]).
 //!
 //! Municipalities' other events stay FHIR: the synthetic 妊婦健診 carry no item code (the
 //! `ninpu_kenshin` mapping needs one), 乳幼児健診 carry one measurement per visit (the

@@ -247,13 +247,11 @@ impl<'m, R: BufRead> UkeReader<'m, R> {
     fn read_go(&mut self, line: &[u8]) {
         let count = match Cols::of_line(line, &mut self.text, &mut self.ends) {
             None => Err((UkeError::InvalidEncoding, None)),
-            Some(cols) => match cols.need(2) {
-                Err(e) => Err(e),
-                Ok(()) => cols
-                    .get(1)
+            Some(cols) => cols.need(2).and_then(|()| {
+                cols.get(1)
                     .parse::<u64>()
-                    .map_err(|_| (UkeError::InvalidNumber, Some("GO.総件数"))),
-            },
+                    .map_err(|_| (UkeError::InvalidNumber, Some("GO.総件数")))
+            }),
         };
         match count {
             Ok(n) if n == self.n_claims => {}
@@ -271,14 +269,11 @@ impl<'m, R: BufRead> UkeReader<'m, R> {
         self.layout = layout;
         let res = match Cols::of_line(line, &mut self.text, &mut self.ends) {
             None => Err((UkeError::InvalidEncoding, None)),
-            Some(cols) => match cols.need(month_col + 1) {
-                Err(e) => Err(e),
-                Ok(()) => {
-                    self.provider_code = cols.opt(4).map(str::to_owned);
-                    wareki::parse_year_month(cols.raw(month_col))
-                        .map_err(|_| (UkeError::InvalidDate, Some(field)))
-                }
-            },
+            Some(cols) => cols.need(month_col + 1).and_then(|()| {
+                self.provider_code = cols.opt(4).map(str::to_owned);
+                wareki::parse_year_month(cols.raw(month_col))
+                    .map_err(|_| (UkeError::InvalidDate, Some(field)))
+            }),
         };
         match res {
             Ok(d) => self.billing_month = Some(d),

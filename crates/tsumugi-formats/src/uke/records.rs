@@ -50,9 +50,8 @@ pub(crate) struct Claim {
     pub(crate) unmapped_reported: bool,
     /// DPC `BU` 今回入院年月日: the date of the `SB` diagnoses.
     admission: Option<Date>,
-    /// Event index ranges from 医科 `SI`/`IY`/`TO` and from DPC `CD` lines.
-    items: Vec<(usize, usize)>,
-    coded: Vec<(usize, usize)>,
+    /// Indices of the events from DPC `CD` lines.
+    coded: Vec<usize>,
     /// 調剤: (調剤年月日, 調剤数量) of each `CZ` of the current `SH` prescription.
     dispensings: Vec<(Date, Option<f64>)>,
 }
@@ -74,7 +73,6 @@ impl Claim {
             ho_idx: None,
             unmapped_reported: false,
             admission: None,
-            items: Vec::new(),
             coded: Vec::new(),
             dispensings: Vec::new(),
         }
@@ -83,38 +81,45 @@ impl Claim {
     /// Completes the claim: in a DPC claim, an `SI`/`IY`/`TO` event that a `CD` コーディング
     /// データ line records too (same kind, date and code) is dropped, so each act counts once.
     pub(crate) fn finish(&mut self) {
-        if self.coded.is_empty() || self.items.is_empty() {
+        if self.coded.is_empty() {
             return;
         }
         let events = &self.source.events;
-        let in_ranges = |ranges: &[(usize, usize)]| {
-            ranges
-                .iter()
-                .flat_map(|&(s, e)| events.get(s..e).unwrap_or_default())
-                .collect::<Vec<&Event>>()
-        };
-        let mut coded: Vec<(Date, EventKind, &Code)> = in_ranges(&self.coded)
-            .into_iter()
-            .filter_map(|e| Some((e.date, e.kind, e.code.as_ref()?)))
-            .collect();
-        coded.sort_unstable();
-        let mut duplicate = vec![false; events.len()];
-        for &(s, e) in &self.items {
-            for i in s..e {
-                let dup = events.get(i).is_some_and(|ev| {
-                    ev.code
-                        .as_ref()
-                        .is_some_and(|c| coded.binary_search(&(ev.date, ev.kind, c)).is_ok())
-                });
-                if let Some(d) = duplicate.get_mut(i) {
-                    *d = dup;
-                }
+        let mut from_cd = vec![false; events.len()];
+        for &i in &self.coded {
+            if let Some(f) = from_cd.get_mut(i) {
+                *f = true;
             }
         }
+        let mut coded: Vec<(Date, EventKind, &Code)> = self
+            .coded
+            .iter()
+            .filter_map(|&i| {
+                let e = events.get(i)?;
+                Some((e.date, e.kind, e.code.as_ref()?))
+            })
+            .collect();
+        coded.sort_unstable();
+        // What SI/IY/TO yield: receipt-coded events (diagnoses and BU are coded otherwise).
+        let repeated = |e: &Event| {
+            e.code.as_ref().is_some_and(|c| {
+                let item = match &c.system {
+                    CodeSystem::ReceiptProcedure | CodeSystem::ReceiptDrug => true,
+                    CodeSystem::Other(s) => s == RECEIPT_DEVICE,
+                    _ => false,
+                };
+                item && coded.binary_search(&(e.date, e.kind, c)).is_ok()
+            })
+        };
+        let drop: Vec<bool> = events
+            .iter()
+            .zip(&from_cd)
+            .map(|(e, &cd)| !cd && repeated(e))
+            .collect();
         let mut i = 0;
         self.source.events.retain(|_| {
             i += 1;
-            !duplicate.get(i - 1).copied().unwrap_or(false)
+            !drop.get(i - 1).copied().unwrap_or(false)
         });
     }
 
@@ -319,7 +324,6 @@ pub(crate) fn read_item(claim: &mut Claim, item: Item, cols: &Cols<'_>) -> Resul
         let count = cols.get(6).parse::<u32>().ok().map(f64::from);
         claim.push(kind, month, Code::new(system, value), count);
     }
-    claim.items.push((start, claim.source.events.len()));
     Ok(())
 }
 
@@ -395,9 +399,8 @@ pub(crate) fn read_cd(claim: &mut Claim, cols: &Cols<'_>) -> Result<(), LineFaul
         )),
         None => None,
     };
-    let start = claim.source.events.len();
+    claim.coded.push(claim.source.events.len());
     claim.push(kind, date, Code::new(system, value), count);
-    claim.coded.push((start, start + 1));
     Ok(())
 }
 

@@ -169,28 +169,13 @@ pub(crate) fn write_record(
                 events: rest,
             }
         }
-        Target::Uke => write_uke(
-            sink,
-            state,
-            &dir,
-            pid,
-            batch,
-            as_of,
-            record,
-            uke_carries,
-            write_claims,
-        )?,
-        Target::UkePharmacy => write_uke(
-            sink,
-            state,
-            &dir,
-            pid,
-            batch,
-            as_of,
-            record,
-            uke_pharmacy_carries,
-            write_pharmacy_claims,
-        )?,
+        Target::Uke | Target::UkePharmacy => {
+            let (carries, write): (fn(&Event) -> bool, ClaimWriter) = match target {
+                Target::UkePharmacy => (uke_pharmacy_carries, write_pharmacy_claims),
+                _ => (uke_carries, write_claims),
+            };
+            write_uke(sink, state, &dir, pid, batch, as_of, record, carries, write)?
+        }
         Target::MunicipalDeaths => {
             let (deaths, rest): (Vec<Event>, Vec<Event>) = record
                 .events

@@ -373,6 +373,18 @@ pub(crate) fn read_sb(
     Ok(())
 }
 
+/// Column `i` as a count: `None` when blank, [`UkeError::InvalidNumber`] about `field` when
+/// not a whole number.
+fn count_at(cols: &Cols<'_>, i: usize, field: &'static str) -> Result<Option<f64>, LineFault> {
+    cols.opt(i)
+        .map(|n| {
+            n.parse::<u32>()
+                .map(f64::from)
+                .map_err(|_| (UkeError::InvalidNumber, Some(field)))
+        })
+        .transpose()
+}
+
 /// CD (DPC コーディングデータ): 1 実施年月日, 2 診療識別, 5 レセプト電算処理システム用コード, 9 回数.
 /// The code's first digit says what it is: 6 a drug (prescription, `receipt_drug`), 7 a device
 /// (procedure, `receipt_device`), else a 診療行為 classified by 診療識別 as `SI` is.
@@ -392,13 +404,7 @@ pub(crate) fn read_cd(claim: &mut Claim, cols: &Cols<'_>) -> Result<(), LineFaul
             CodeSystem::ReceiptProcedure,
         ),
     };
-    let count = match cols.opt(9) {
-        Some(n) => Some(f64::from(
-            n.parse::<u32>()
-                .map_err(|_| (UkeError::InvalidNumber, Some("CD.回数")))?,
-        )),
-        None => None,
-    };
+    let count = count_at(cols, 9, "CD.回数")?;
     claim.coded.push(claim.source.events.len());
     claim.push(kind, date, Code::new(system, value), count);
     Ok(())
@@ -426,14 +432,7 @@ pub(crate) fn read_cz(claim: &mut Claim, cols: &Cols<'_>) -> Result<(), LineFaul
     cols.need(6)?;
     let date =
         dispensing_date(claim, cols.get(3)).ok_or((UkeError::InvalidDate, Some("CZ.調剤月日")))?;
-    let quantity = match cols.opt(5) {
-        Some(n) => {
-            Some(f64::from(n.parse::<u32>().map_err(|_| {
-                (UkeError::InvalidNumber, Some("CZ.調剤数量"))
-            })?))
-        }
-        None => None,
-    };
+    let quantity = count_at(cols, 5, "CZ.調剤数量")?;
     claim.dispensings.push((date, quantity));
     Ok(())
 }

@@ -5,6 +5,8 @@
 //! numeric era form of UKE claims, `GYYMMDD` (era digit 1–5: 明治 大正 昭和 平成 令和).
 //! A 和暦 date outside its era (平成31年5月1日, 昭和64年1月8日) is an error, not silently moved.
 
+use std::borrow::Cow;
+
 use chrono::{Datelike, NaiveDate};
 use thiserror::Error;
 
@@ -120,7 +122,7 @@ pub enum DateError {
 /// # Errors
 /// [`DateError`] when the text is not a date; the error never repeats the text.
 pub fn parse_date(text: &str) -> Result<Date, DateError> {
-    let s: String = text.trim().chars().map(fold_width).collect();
+    let s = folded(text);
     if s.is_empty() {
         return Err(DateError::InvalidFormat);
     }
@@ -150,7 +152,7 @@ pub fn parse_date(text: &str) -> Result<Date, DateError> {
 /// # Errors
 /// [`DateError`] when the text is not a year-month.
 pub fn parse_year_month(text: &str) -> Result<Date, DateError> {
-    let s: String = text.trim().chars().map(fold_width).collect();
+    let s = folded(text);
     if s.len() == 5 && s.chars().all(|c| c.is_ascii_digit()) {
         let era = digit_era(&s[..1])?;
         let [y, m] = split_fixed(&s[1..], [2, 2])?;
@@ -201,6 +203,17 @@ pub fn to_uke(date: Date) -> Option<String> {
         date.month(),
         date.day()
     ))
+}
+
+/// `text` trimmed, full-width digits, letters and separators folded to ASCII. ASCII text (every
+/// UKE date) is returned as a borrowed slice: readers parse millions of dates, none allocates.
+fn folded(text: &str) -> Cow<'_, str> {
+    let t = text.trim();
+    if t.is_ascii() {
+        Cow::Borrowed(t)
+    } else {
+        Cow::Owned(t.chars().map(fold_width).collect())
+    }
 }
 
 fn fold_width(c: char) -> char {

@@ -139,6 +139,17 @@ impl Condition {
     }
 }
 
+/// The レセプト電算 医薬品コード of a YJ code above, where verified: the receipt master fixture
+/// (`y_ALL00000000.csv`, which gives each drug's YJ code in its 32nd column) holds only
+/// ガスター散2%. Pharmacies' dispensings of the other drugs keep their YJ code, which a 調剤
+/// UKE claim cannot carry (they go to the pharmacy's FHIR file, like clinics' YJ prescriptions).
+pub(crate) fn receipt_drug(yj: &str) -> Option<&'static str> {
+    match yj {
+        "2325003B2029" => Some("610406079"),
+        _ => None,
+    }
+}
+
 /// Acute episodes seen at clinics: ICD-10 and an optional YJ code.
 pub(crate) const ACUTE: [(&str, Option<&str>, f64); 5] = [
     ("J06.9", None, 5.0),                 // 急性上気道炎

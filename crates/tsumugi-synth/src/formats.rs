@@ -9,7 +9,7 @@
 //! | checkup centre | 特定健診 submission ZIP (`DATA/` CDA per person, `su08`, `ix08`) | `submissions/<pid>/<pid>-<batch>.zip` |
 //! | care provider | 介護 claims CSV (CP932, no header, ten columns) | `submissions/<pid>/<pid>-<batch>.kaigo.csv` |
 //! | municipality | mapped CSV, one file per kind: deaths (住民票 除票, `juminhyo_shibou`: UTF-8 TSV, no header, `YYYYMMDD` dates), 妊婦健診 (`ninpu_kenshin`: CP932, one row per visit and item), 乳幼児健診 (`nyuyouji_kenshin`: UTF-8, one row per visit with height and weight), 予防接種 (`yobou_sesshu`: CP932, one row per dose, 和暦 dates) | `submissions/<pid>/<pid>-<batch>.<mapping>.csv`, read with `mappings/<mapping>.toml` |
-//! | pharmacy | nothing yet | — |
+//! | pharmacy | レセ電 UKE (調剤) | `submissions/<pid>/<pid>-<batch>.UKE` |
 //!
 //! A format carries only some events (see each writer in `tsumugi_formats`); the events of a
 //! record that its format cannot carry are written to the FHIR NDJSON file of the same provider
@@ -17,7 +17,8 @@
 //! (SS-MIX2 carries encounters, ICD-10/MEDIS diagnoses, YJ/HOT9 prescriptions and JLAC10
 //! results; procedures, emergency encounters and deaths go to FHIR. UKE carries
 //! 診療行為-coded procedures; the clinics' ICD-10 diagnoses, YJ prescriptions and uncoded
-//! visits go to FHIR. 特定健診 carries the checkup items. 介護 claims carry the services and,
+//! visits go to FHIR. 調剤 UKE carries receipt-coded dispensings; the pharmacies' YJ-coded ones
+//! go to FHIR. 特定健診 carries the checkup items. 介護 claims carry the services and,
 //! as the level of each line, the certification in force (read back as a certification dated
 //! the first service month of the record): a certification with no service after it in the same
 //! batch goes to FHIR. Municipalities' births go to FHIR: no municipal export
@@ -35,9 +36,9 @@
 //! in their formats), so those identity-noise draws are set aside for them.
 //!
 //! UKE claims are monthly: a record becomes one claim (`RE`) per calendar month that has UKE
-//! events, every claim of a provider and batch in one file (`IR` with the `as_of` month as
-//! 請求年月, `GO` with the claim count). The claims are appended as persons stream by; the `GO`
-//! line is written at the end ([`RunState::finish_formats`]). 特定健診 documents are likewise
+//! events, every claim of a provider and batch in one file (`IR`, for pharmacies `YK`, with the
+//! `as_of` month as 請求年月, `GO` with the claim count). The claims are appended as persons
+//! stream by; the `GO` line is written at the end ([`RunState::finish_formats`]). 特定健診 documents are likewise
 //! appended to a NUL-separated part file, which becomes the ZIP at the end.
 //!
 //! The municipal CP932 exports write a character CP932 lacks as 〓 (the 外字 substitute).
@@ -51,7 +52,9 @@ use tsumugi_formats::fhir::{BundleContext, write_bundle};
 use tsumugi_formats::kaigo::write_kaigo;
 use tsumugi_formats::kenshin::{SubmissionHeader, SubmissionZipWriter, write_cda};
 use tsumugi_formats::ssmix2::write_patient;
-use tsumugi_formats::uke::{DPC, RECEIPT_DEVICE, RECEIPT_DISEASE, write_claims};
+use tsumugi_formats::uke::{
+    DPC, RECEIPT_DEVICE, RECEIPT_DISEASE, write_claims, write_pharmacy_claims,
+};
 use tsumugi_model::{
     Code, CodeSystem, EncounterClass, Event, EventKind, IdentityAttributes, ProviderId,
     ProviderKind, Sex, SourceRecord, wareki,
@@ -74,6 +77,8 @@ pub(crate) enum Target {
     Kaigo,
     /// A municipality: mapped CSV exports ([`MUNICIPAL_MAPPINGS`]).
     Municipal,
+    /// A pharmacy: 調剤 UKE claims.
+    UkePharmacy,
 }
 
 /// The mappings (stem and TOML) of the municipalities' exports, copied to
@@ -114,6 +119,7 @@ impl Target {
             ProviderKind::CheckupCentre => Target::Kenshin,
             ProviderKind::CareProvider => Target::Kaigo,
             ProviderKind::Municipality => Target::Municipal,
+            ProviderKind::Pharmacy => Target::UkePharmacy,
             _ => Target::Fhir,
         }
     }
@@ -193,6 +199,15 @@ fn uke_carries(e: &Event) -> bool {
     }
 }
 
+/// Whether the 調剤 UKE writer carries `e`: a dispensing of a receipt-coded drug or device.
+fn uke_pharmacy_carries(e: &Event) -> bool {
+    e.kind == EventKind::Dispensing
+        && e.code.as_ref().is_some_and(|c| {
+            c.system == CodeSystem::ReceiptDrug
+                || c.system == CodeSystem::Other(RECEIPT_DEVICE.to_owned())
+        })
+}
+
 fn first_line_end(bytes: &[u8]) -> usize {
     bytes
         .windows(2)
@@ -249,53 +264,12 @@ pub(crate) fn write_record(
                 events: rest,
             }
         }
-        Target::Uke => {
-            let (carried, rest): (Vec<Event>, Vec<Event>) =
-                record.events.into_iter().partition(uke_carries);
-            let file = dir.join(format!("{pid}-{batch}.UKE"));
-            let code = pid.get(pid.len().saturating_sub(7)..).unwrap_or(pid);
-            let mut months: Vec<(i32, u32)> = carried
-                .iter()
-                .map(|e| (e.date.year(), e.date.month()))
-                .collect();
-            months.sort_unstable();
-            months.dedup();
-            for (y, m) in months {
-                let Some(month) = NaiveDate::from_ymd_opt(y, m, 1) else {
-                    continue;
-                };
-                let claim = SourceRecord {
-                    identity: record.identity.clone(),
-                    events: carried
-                        .iter()
-                        .filter(|e| e.date.year() == y && e.date.month() == m)
-                        .cloned()
-                        .collect(),
-                };
-                let bytes = write_claims(code, month, &[claim]);
-                // Strip the file's IR and GO lines: the claim alone, renumbered.
-                let start = first_line_end(&bytes);
-                let body = bytes.get(start..).unwrap_or(&[]);
-                let end = body
-                    .get(..body.len().saturating_sub(2))
-                    .and_then(|b| b.windows(2).rposition(|w| w == b"\r\n"))
-                    .map_or(body.len(), |i| i + 2);
-                let body = body.get(..end).unwrap_or(body);
-                let n = state.uke_claims.entry(file.clone()).or_insert(0);
-                *n += 1;
-                let renumbered = body
-                    .strip_prefix(b"RE,1,".as_slice())
-                    .map(|tail| [format!("RE,{n},").as_bytes(), tail].concat())
-                    .unwrap_or_else(|| body.to_vec());
-                let ir = write_claims(code, as_of, &[]);
-                let header = String::from_utf8_lossy(ir.get(..first_line_end(&ir)).unwrap_or(&[]))
-                    .into_owned();
-                sink.append(&file, Some(&header), &renumbered)?;
-            }
-            SourceRecord {
-                identity: record.identity,
-                events: rest,
-            }
+        Target::Uke | Target::UkePharmacy => {
+            let (carries, write): (fn(&Event) -> bool, ClaimWriter) = match target {
+                Target::UkePharmacy => (uke_pharmacy_carries, write_pharmacy_claims),
+                _ => (uke_carries, write_claims),
+            };
+            write_uke(sink, state, &dir, pid, batch, as_of, record, carries, write)?
         }
         Target::Kenshin => {
             let (carried, rest): (Vec<Event>, Vec<Event>) =
@@ -633,6 +607,71 @@ fn kaigo_split(events: Vec<Event>) -> (Vec<Event>, Vec<Event>) {
 
 fn kaigo_level(level: &str) -> bool {
     tsumugi_formats::kaigo::care_level_code(level).is_some()
+}
+
+/// A UKE writer: 医科 or 調剤 claims of a provider code for a month.
+type ClaimWriter = fn(&str, NaiveDate, &[SourceRecord]) -> Vec<u8>;
+
+/// Appends `record`'s UKE events (those `carries` accepts) to the provider's UKE file of this
+/// batch as one claim per calendar month, numbered on from the claims already there; returns
+/// the record with the events UKE cannot carry.
+#[allow(clippy::too_many_arguments)]
+fn write_uke(
+    sink: &mut Sink,
+    state: &mut RunState,
+    dir: &Path,
+    pid: &str,
+    batch: u8,
+    as_of: NaiveDate,
+    record: SourceRecord,
+    carries: fn(&Event) -> bool,
+    write: ClaimWriter,
+) -> Result<SourceRecord> {
+    let (carried, rest): (Vec<Event>, Vec<Event>) = record.events.into_iter().partition(carries);
+    let file = dir.join(format!("{pid}-{batch}.UKE"));
+    let code = pid.get(pid.len().saturating_sub(7)..).unwrap_or(pid);
+    let mut months: Vec<(i32, u32)> = carried
+        .iter()
+        .map(|e| (e.date.year(), e.date.month()))
+        .collect();
+    months.sort_unstable();
+    months.dedup();
+    for (y, m) in months {
+        let Some(month) = NaiveDate::from_ymd_opt(y, m, 1) else {
+            continue;
+        };
+        let claim = SourceRecord {
+            identity: record.identity.clone(),
+            events: carried
+                .iter()
+                .filter(|e| e.date.year() == y && e.date.month() == m)
+                .cloned()
+                .collect(),
+        };
+        let bytes = write(code, month, &[claim]);
+        // Strip the file's header (IR / YK) and GO lines: the claim alone, renumbered.
+        let start = first_line_end(&bytes);
+        let body = bytes.get(start..).unwrap_or(&[]);
+        let end = body
+            .get(..body.len().saturating_sub(2))
+            .and_then(|b| b.windows(2).rposition(|w| w == b"\r\n"))
+            .map_or(body.len(), |i| i + 2);
+        let body = body.get(..end).unwrap_or(body);
+        let n = state.uke_claims.entry(file.clone()).or_insert(0);
+        *n += 1;
+        let renumbered = body
+            .strip_prefix(b"RE,1,".as_slice())
+            .map(|tail| [format!("RE,{n},").as_bytes(), tail].concat())
+            .unwrap_or_else(|| body.to_vec());
+        let ir = write(code, as_of, &[]);
+        let header =
+            String::from_utf8_lossy(ir.get(..first_line_end(&ir)).unwrap_or(&[])).into_owned();
+        sink.append(&file, Some(&header), &renumbered)?;
+    }
+    Ok(SourceRecord {
+        identity: record.identity,
+        events: rest,
+    })
 }
 
 impl RunState {

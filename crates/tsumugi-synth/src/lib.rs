@@ -11,7 +11,7 @@
 //!
 //! | path | content |
 //! |---|---|
-//! | `providers.csv` | `provider_id,kind,name,municipality_code` — `kind` is [`ProviderKind::as_str`]. Medical providers have 10-digit 医療機関コード-like ids (都道府県 2 + 点数表 1 + 郡市区 2 + 番号 4 + 検証番号 1; pharmacies 点数表 4, care providers 7); municipalities are `0000` + their 6-digit 全国地方公共団体コード ([`MUNICIPALITY_PREFIX`]). Pharmacies are listed though they send nothing yet; only municipalities that sent data are listed. |
+//! | `providers.csv` | `provider_id,kind,name,municipality_code` — `kind` is [`ProviderKind::as_str`]. Medical providers have 10-digit 医療機関コード-like ids (都道府県 2 + 点数表 1 + 郡市区 2 + 番号 4 + 検証番号 1; pharmacies 点数表 4, care providers 7); municipalities are `0000` + their 6-digit 全国地方公共団体コード ([`MUNICIPALITY_PREFIX`]). Only municipalities that sent data are listed. |
 //! | `submissions/<provider_id>/<provider_id>-<batch>.<ext>` | What the provider sends, in its real format (see below). Batch `1` holds events before `as_of − 180 days`, batch `2` the rest; a person with events on both sides has a record in each, under the same patient id. |
 //! | `mappings/<mapping>.toml` | The mappings of the municipalities' exports (`juminhyo_shibou`, `ninpu_kenshin`, `nyuyouji_kenshin`, `yobou_sesshu`), copies of those shipped with `tsumugi-formats`. |
 //! | `notices/<provider_id>.csv` | `patient_id,notified_on,notified_to` (`person`, `guardian` under 16, `bereaved` after death). ≈2 % of (provider, patient) pairs are absent, ≈3 % were notified 1–29 days before `as_of`, the rest at least 31 days before. |
@@ -35,11 +35,14 @@
 //!   `mappings/<mapping>.toml`: deaths (住民票 除票, `juminhyo_shibou`), 妊婦健診
 //!   (`ninpu_kenshin`), 乳幼児健診 (`nyuyouji_kenshin`), 予防接種 (`yobou_sesshu`); births as FHIR
 //!   NDJSON;
-//! - pharmacies: nothing.
+//! - pharmacies: レセ電 UKE 調剤 claims `<pid>-<batch>.UKE`
+//!   (`tsumugi_formats::uke::write_pharmacy_claims`), one claim per person and calendar month:
+//!   about three in four clinic prescriptions are dispensed at a pharmacy near the person's
+//!   home, on the day or up to two days later.
 //!
 //! Events a provider's format cannot carry go to FHIR NDJSON `<pid>-<batch>.ndjson` of the same
 //! provider, under the same patient id. The patient id in `truth/records.csv` is the one every
-//! reader yields (SS-MIX2 PID-3 and storage folder, UKE `RE` カルテ番号, FHIR `Patient.identifier`,
+//! reader yields (SS-MIX2 PID-3 and storage folder, UKE `RE` カルテ番号 / 調剤録番号, FHIR `Patient.identifier`,
 //! the mapped CSV 宛名番号, and for 特定健診 and 介護 the id the reader derives from the card).
 //!
 //! Noise tags: `variant_kanji`, `kana_missing`, `kana_hiragana`, `kana_halfwidth`,

@@ -18,7 +18,7 @@ use crate::population as pop;
 use crate::providers::Registry;
 use crate::refdata::{Name, RefData};
 use crate::sample::{
-    Weighted, add_days, add_months, add_years, age_at, chance, date_between, normal, rng_for,
+    Weighted, add_days, add_months, add_years, age_at, chance, date_between, mix, normal, rng_for,
     round_to,
 };
 
@@ -172,6 +172,44 @@ fn measured(kind: EventKind, date: NaiveDate, system: CodeSystem, item: Item, va
         unit: Some(item.unit.to_owned()),
         ..coded(kind, date, system, item.code)
     }
+}
+
+/// Share of clinic prescriptions filled at a pharmacy (院外処方, most prescriptions in Japan).
+const DISPENSED_SHARE: f64 = 0.75;
+
+/// Most clinic prescriptions are filled at a pharmacy near `home`, on the day or up to two days
+/// later (never after `end`): a dispensing of the same drug and days, coded with its receipt
+/// code where one is known (see [`codes::receipt_drug`]). The draws come from streams of their
+/// own, keyed on the person and the prescription, so everything else about the person is
+/// generated as before; a person uses one pharmacy per home (かかりつけ).
+fn dispense(w: &World<'_>, p: &mut Person, home: &Residence, rx: &Event, end: NaiveDate) {
+    let Some(code) = &rx.code else { return };
+    let drug = mix(0, &code.value.bytes().map(u64::from).collect::<Vec<_>>());
+    let day = rx.date.num_days_from_ce() as u64;
+    let mut rng = rng_for(w.seed, &[0xd15e, p.ordinal, day, drug]);
+    if !chance(&mut rng, DISPENSED_SHARE) {
+        return;
+    }
+    let date = add_days(rx.date, rng.random_range(0..=2)).min(end);
+    let mut choose = rng_for(
+        w.seed,
+        &[0xfa4, p.ordinal, home.muni as u64, home.clinic as u64],
+    );
+    let pharmacy = w
+        .registry
+        .pick(pref_of(w, home), ProviderKind::Pharmacy, &mut choose);
+    let code = match codes::receipt_drug(&code.value) {
+        Some(receipt) => Code::new(CodeSystem::ReceiptDrug, receipt),
+        None => code.clone(),
+    };
+    p.add(
+        ProviderKey::Medical(pharmacy),
+        Event {
+            value: rx.value,
+            code: Some(code),
+            ..ev(EventKind::Dispensing, date)
+        },
+    );
 }
 
 fn digits(rng: &mut impl Rng, n: u32) -> String {
@@ -686,6 +724,7 @@ fn events_for(w: &World<'_>, rng: &mut ChaCha8Rng, p: &mut Person, adult: bool) 
                     e.value = Some(days);
                     e.unit = Some("d".into());
                     e.end_date = Some(add_days(d, days as i64));
+                    dispense(w, p, &r, &e, end);
                     p.add(key, e);
                 }
             }
@@ -802,6 +841,7 @@ fn events_for(w: &World<'_>, rng: &mut ChaCha8Rng, p: &mut Person, adult: bool) 
             e.value = Some(7.0);
             e.unit = Some("d".into());
             e.end_date = Some(add_days(d, 7));
+            dispense(w, p, &r, &e, end);
             p.add(key, e);
             p.add(
                 key,

@@ -35,7 +35,8 @@ pub enum UkeError {
     /// The file ends without a GO record (it may be truncated).
     #[error("file ends without a GO record")]
     MissingTotals,
-    /// A record type that is recognised but whose layout the reader does not map; skipped.
+    /// A record type of the other layout (a 医科 or DPC record in a 調剤 file, or the reverse);
+    /// skipped, reported once per claim.
     #[error("record layout not mapped; line skipped")]
     UnmappedRecord,
     /// A record found after GO; it was skipped.
@@ -44,6 +45,10 @@ pub enum UkeError {
     /// The input could not be read.
     #[error("input could not be read")]
     Io,
+    /// The file has no claim (`RE`) but lines that were skipped (reported as warnings with this
+    /// error); an empty claims file (`IR`, `GO,0`) is not a fault.
+    #[error("file holds no claim but skipped lines")]
+    NoClaims,
 }
 
 impl UkeError {
@@ -61,6 +66,7 @@ impl UkeError {
             UkeError::UnmappedRecord => "UKE0009UnmappedRecord",
             UkeError::AfterTotals => "UKE0010AfterTotals",
             UkeError::Io => "UKE0011Io",
+            UkeError::NoClaims => "UKE0012NoClaims",
         }
     }
 
@@ -80,6 +86,7 @@ impl UkeError {
             UkeError::UnmappedRecord => "対応付けのないレコードのため行を読み飛ばしました",
             UkeError::AfterTotals => "GOレコードの後のレコードを読み飛ばしました",
             UkeError::Io => "入力を読み取れません",
+            UkeError::NoClaims => "レセプト（REレコード）がなく、読み飛ばした行があります",
         }
     }
 
@@ -92,7 +99,8 @@ impl UkeError {
             | UkeError::InvalidEncoding
             | UkeError::InvalidNumber
             | UkeError::MissingTotals
-            | UkeError::Io => Severity::Error,
+            | UkeError::Io
+            | UkeError::NoClaims => Severity::Error,
             UkeError::UnknownRecordType
             | UkeError::OutsideClaim
             | UkeError::UnmappedRecord

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
-use tsumugi_formats::RecordOutcome;
-use tsumugi_formats::uke::{Masters, UkeReader, write_claims};
+use tsumugi_formats::uke::{Masters, UkeReader, write_claims, write_pharmacy_claims};
+use tsumugi_formats::{Format, RecordOutcome};
 use tsumugi_model::{
     Code, CodeSystem, Diagnostic, EncounterClass, Event, EventKind, IdentityAttributes, Insurance,
     PersonName, Sex, SourceRecord,
@@ -20,9 +20,18 @@ fn masters() -> Masters {
     Masters::load_dir(&fixtures().join("receipt_masters")).unwrap()
 }
 
+/// The claims' outcomes and the file-level diagnostics (which the iterator also yields: as
+/// record-0 outcomes for errors, as warnings riding on outcomes; see `file_level_*` below).
 fn read(bytes: &[u8], masters: Option<&Masters>) -> (Vec<RecordOutcome>, Vec<Diagnostic>) {
     let mut reader = UkeReader::new("test.UKE", bytes, masters);
-    let outcomes: Vec<_> = reader.by_ref().collect();
+    let outcomes: Vec<_> = reader
+        .by_ref()
+        .filter(|o| o.record != 0)
+        .map(|mut o| {
+            o.warnings.retain(|w| w.record != 0);
+            o
+        })
+        .collect();
     (outcomes, reader.file_diagnostics().to_vec())
 }
 
@@ -281,6 +290,286 @@ GO,1,0,99
     );
 }
 
+/// What `open` yields for `bytes`, per outcome: record number, `ok` or the error code, and the
+/// codes of its warnings (file-level ones marked `file:`).
+fn through_open(bytes: &[u8]) -> Vec<(u64, String, Vec<String>)> {
+    let records = tsumugi_formats::open(
+        Format::Uke,
+        "test.UKE",
+        Box::new(std::io::Cursor::new(bytes.to_vec())),
+    )
+    .unwrap();
+    records
+        .map(|o| {
+            let result = match &o.result {
+                Ok(_) => "ok".to_owned(),
+                Err(d) => d.code.clone(),
+            };
+            let warnings = o
+                .warnings
+                .iter()
+                .map(|w| match w.record {
+                    0 => format!("file:{}", w.code),
+                    _ => w.code.clone(),
+                })
+                .collect();
+            (o.record, result, warnings)
+        })
+        .collect()
+}
+
+/// Every file-level finding of `bytes` reaches the iterator: as a record-0 outcome (errors) or
+/// riding on an outcome (warnings), each exactly once.
+#[track_caller]
+fn assert_file_findings_delivered(bytes: &[u8]) {
+    let mut reader = UkeReader::new("test.UKE", bytes, None);
+    let mut delivered: Vec<Diagnostic> = Vec::new();
+    for o in reader.by_ref() {
+        if let Err(d) = &o.result
+            && o.record == 0
+        {
+            assert_eq!(d.record, 0);
+            delivered.push(d.clone());
+        }
+        delivered.extend(o.warnings.iter().filter(|w| w.record == 0).cloned());
+    }
+    let key = |d: &Diagnostic| (d.line, d.code.clone());
+    let mut want: Vec<Diagnostic> = reader.file_diagnostics().to_vec();
+    delivered.sort_by_key(key);
+    want.sort_by_key(key);
+    assert_eq!(delivered, want);
+}
+
+fn cp932(text: &str) -> Vec<u8> {
+    encoding_rs::SHIFT_JIS
+        .encode(&text.trim().replace('\n', "\r\n"))
+        .0
+        .into_owned()
+}
+
+#[test]
+fn file_level_findings_reach_the_caller_through_open() {
+    // The sample: a line before IR (warning, rides on claim 1) and no GO (an error outcome of
+    // its own, record 0, after the claims).
+    let got = through_open(&sample());
+    let want: Vec<(u64, String, Vec<String>)> = vec![
+        (
+            1,
+            "ok".into(),
+            vec![
+                "file:UKE0004OutsideClaim".into(),
+                "UKE0001UnknownRecordType".into(),
+            ],
+        ),
+        (2, "UKE0003InvalidDate".into(), vec![]),
+        (3, "UKE0002WrongColumnCount".into(), vec![]),
+        (0, "UKE0008MissingTotals".into(), vec![]),
+    ];
+    assert_eq!(got, want);
+
+    // A bad header month, a GO count that does not match, and a line after GO (which rides on
+    // the last outcome).
+    let got = through_open(&cp932(
+        "
+IR,1,13,1,1234567,,,209913X,00,
+RE,1,1112,202405,A,1,19800101
+GO,2,0,99
+SI,after
+",
+    ));
+    let want: Vec<(u64, String, Vec<String>)> = vec![
+        (0, "UKE0003InvalidDate".into(), vec![]),
+        (1, "ok".into(), vec![]),
+        (
+            0,
+            "UKE0005CountMismatch".into(),
+            vec!["file:UKE0010AfterTotals".into()],
+        ),
+    ];
+    assert_eq!(got, want);
+
+    // No claim at all, but skipped lines: their warnings ride on a UKE0012NoClaims error.
+    let got = through_open(&cp932(
+        "
+IR,1,13,1,1234567,,,202405,00,
+CO,21,1,810000001,x
+GO,0,0,99
+",
+    ));
+    assert_eq!(
+        got,
+        [(
+            0,
+            "UKE0012NoClaims".to_owned(),
+            vec!["file:UKE0004OutsideClaim".to_owned()]
+        )]
+    );
+    // An empty claims file is not a fault.
+    assert!(through_open(&cp932("IR,1,13,1,1234567,,,202405,00,\nGO,0,0,99")).is_empty());
+    assert_file_findings_delivered(&sample());
+}
+
+#[test]
+fn pharmacy_claim_values() {
+    let bytes = std::fs::read(fixtures().join("uke/pharmacy.UKE")).unwrap();
+    let mut reader = UkeReader::new("pharmacy.UKE", &bytes[..], None);
+    let outcomes: Vec<RecordOutcome> = reader.by_ref().collect();
+    assert!(reader.file_diagnostics().is_empty());
+    assert_eq!(reader.provider_code(), Some("4123456"));
+    assert_eq!(reader.billing_month(), Some(date(2024, 5, 1)));
+    assert_eq!(outcomes.len(), 3);
+
+    let first = &outcomes[0];
+    let rec = first.result.as_ref().unwrap();
+    let id = &rec.identity;
+    assert_eq!(
+        id.names,
+        [PersonName {
+            family_kanji: Some("山田".into()),
+            given_kanji: Some("花子".into()),
+            family_kana: Some("ヤマダ".into()),
+            given_kana: Some("ハナコ".into()),
+        }]
+    );
+    assert_eq!(
+        (id.sex, id.birth_date, id.patient_id.as_deref()),
+        (Sex::Female, Some(date(1975, 3, 10)), Some("C0001"))
+    );
+    assert_eq!(
+        id.insurances,
+        [
+            Insurance {
+                insurer_number: Some("06132013".into()),
+                symbol: Some("１２３".into()),
+                number: Some("４５６".into()),
+                branch: Some("02".into()),
+            },
+            Insurance {
+                insurer_number: Some("54136015".into()),
+                symbol: None,
+                number: Some("1234567".into()),
+                branch: None,
+            },
+        ]
+    );
+    // Each drug of prescription 01 once per CZ (調剤年月日 western and 和暦), valued by 調剤数量;
+    // the device of prescription 02 on the day-only 調剤月日, valued by 使用量.
+    let got: Vec<(NaiveDate, &str, &str, Option<f64>)> = rec
+        .events
+        .iter()
+        .map(|e| {
+            assert_eq!(e.kind, EventKind::Dispensing);
+            let c = e.code.as_ref().unwrap();
+            (e.date, c.system.as_str(), c.value.as_str(), e.value)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (date(2024, 5, 3), "receipt_drug", "610406079", Some(14.0)),
+            (date(2024, 5, 17), "receipt_drug", "610406079", Some(7.0)),
+            (date(2024, 5, 3), "receipt_drug", "620008965", Some(14.0)),
+            (date(2024, 5, 17), "receipt_drug", "620008965", Some(7.0)),
+            (date(2024, 5, 7), "receipt_device", "700010000", Some(3.0)),
+        ]
+    );
+    // KI and TK are skipped silently; an SI (医科) in a 調剤 claim is reported once.
+    let warnings: Vec<(&str, Option<u64>, Option<&str>)> = first
+        .warnings
+        .iter()
+        .map(|w| (w.code.as_str(), w.line, w.field.as_deref()))
+        .collect();
+    assert_eq!(warnings, [("UKE0009UnmappedRecord", Some(16), Some("SI"))]);
+
+    let err = outcomes[1].result.as_ref().unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.line, err.field.as_deref()),
+        ("UKE0003InvalidDate", Some(19), Some("CZ.調剤月日"))
+    );
+    // No CZ: one dispensing on the first of the claim month; 和暦 birth date 昭和35年5月5日.
+    let third = outcomes[2].result.as_ref().unwrap();
+    assert_eq!(third.identity.birth_date, Some(date(1960, 5, 5)));
+    assert_eq!(
+        (third.events[0].date, third.events[0].value),
+        (date(2024, 5, 1), None)
+    );
+}
+
+#[test]
+fn dpc_claim_values() {
+    let bytes = std::fs::read(fixtures().join("uke/dpc.UKE")).unwrap();
+    let (outcomes, file) = read(&bytes, None);
+    assert!(file.is_empty(), "{file:?}");
+    let o = &outcomes[0];
+    assert!(
+        o.warnings.is_empty(),
+        "KK, SK, GA, HH, GT are skipped silently"
+    );
+    let rec = o.result.as_ref().unwrap();
+    assert_eq!(rec.identity.patient_id.as_deref(), Some("K0100"));
+    let got: Vec<(EventKind, NaiveDate, &str, &str, Option<f64>)> = rec
+        .events
+        .iter()
+        .map(|e| {
+            let c = e.code.as_ref().unwrap();
+            (e.kind, e.date, c.system.as_str(), c.value.as_str(), e.value)
+        })
+        .collect();
+    let inpatient = EventKind::Encounter(EncounterClass::Inpatient);
+    let outpatient = EventKind::Encounter(EncounterClass::Outpatient);
+    assert_eq!(
+        got,
+        [
+            (inpatient, date(2024, 5, 1), "dpc", "040080xx99x0xx", None),
+            // SB: the ICD-10 the record gives, else the 傷病名コード; on the BU admission day.
+            (
+                EventKind::Diagnosis,
+                date(2024, 5, 1),
+                "icd10",
+                "I675",
+                None
+            ),
+            (
+                EventKind::Diagnosis,
+                date(2024, 5, 1),
+                "receipt_disease",
+                "8848176",
+                None
+            ),
+            (
+                outpatient,
+                date(2024, 5, 1),
+                "receipt_procedure",
+                "111000110",
+                Some(1.0)
+            ),
+            // The IY on 5/2 is dropped: CD 5/2 records the same drug.
+            (
+                EventKind::Prescription,
+                date(2024, 5, 2),
+                "receipt_drug",
+                "610406079",
+                Some(1.0)
+            ),
+            (
+                EventKind::Procedure,
+                date(2024, 5, 3),
+                "receipt_procedure",
+                "140009310",
+                Some(2.0)
+            ),
+            (
+                EventKind::Procedure,
+                date(2024, 5, 3),
+                "receipt_device",
+                "700010000",
+                Some(1.0)
+            ),
+        ]
+    );
+    assert_eq!(rec.events[0].end_date, Some(date(2024, 5, 10)));
+}
+
 /// Text UKE can carry: no spaces or commas, and every character encodable in CP932.
 fn text_strategy() -> impl Strategy<Value = String> {
     "[一-龠ぁ-んァ-ヶA-Z0-9]{1,6}"
@@ -340,6 +629,26 @@ fn event_strategy(month: NaiveDate) -> impl Strategy<Value = Event> {
 }
 
 use chrono::Datelike;
+
+fn dispensing_strategy(month: NaiveDate) -> impl Strategy<Value = Event> {
+    (
+        prop_oneof![
+            Just(CodeSystem::ReceiptDrug),
+            Just(CodeSystem::Other("receipt_device".into()))
+        ],
+        "[0-9]{9}",
+        1u32..=28,
+        1u32..=999,
+    )
+        .prop_map(move |(system, c, d, n)| Event {
+            kind: EventKind::Dispensing,
+            date: month.with_day(d).unwrap(),
+            end_date: None,
+            code: Some(Code::new(system, c)),
+            value: Some(f64::from(n)),
+            unit: None,
+        })
+}
 
 fn record_strategy(month: NaiveDate) -> impl Strategy<Value = SourceRecord> {
     let name =
@@ -405,17 +714,38 @@ proptest! {
         prop_assert_eq!(back, records);
     }
 
+    /// The same for 調剤 claims: identity as above, and dispensings coded `receipt_drug` or
+    /// `receipt_device` inside the claim month.
+    #[test]
+    fn pharmacy_round_trip(
+        records in proptest::collection::vec(
+            record_strategy(date(2024, 5, 1)).prop_flat_map(|r| {
+                let identity = r.identity;
+                proptest::collection::vec(dispensing_strategy(date(2024, 5, 1)), 0..8)
+                    .prop_map(move |events| SourceRecord { identity: identity.clone(), events })
+            }),
+            0..4,
+        )
+    ) {
+        let bytes = write_pharmacy_claims("4123456", date(2024, 5, 17), &records);
+        let (outcomes, file) = read(&bytes, None);
+        prop_assert!(file.is_empty(), "{file:?}");
+        let back: Vec<SourceRecord> = outcomes.into_iter().map(|o| o.result.unwrap()).collect();
+        prop_assert_eq!(back, records);
+    }
+
     /// Arbitrary bytes (and UKE-shaped lines) never panic the reader.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
         let (outcomes, _) = read(&bytes, None);
         prop_assert!(outcomes.len() <= bytes.len());
+        assert_file_findings_delivered(&bytes);
     }
 
     #[test]
     fn uke_shaped_lines_never_panic(
         lines in proptest::collection::vec(
-            ("(IR|RE|HO|KO|SN|SY|SI|IY|TO|CO|GO|BU|YK|ZZ)", proptest::collection::vec("[0-9A-Z　]{0,9}", 0..50)),
+            ("(IR|RE|HO|KO|SN|SY|SI|IY|TO|CO|GO|BU|SB|CD|YK|SH|CZ|ZZ)", proptest::collection::vec("[0-9A-Z　]{0,9}", 0..50)),
             0..30,
         )
     ) {
@@ -425,5 +755,6 @@ proptest! {
             .collect();
         let (outcomes, _) = read(text.as_bytes(), None);
         prop_assert!(outcomes.len() <= lines.len());
+        assert_file_findings_delivered(text.as_bytes());
     }
 }

@@ -565,3 +565,58 @@ fn non_fhir_submissions_read_back_under_the_truth_patient_ids() {
         );
     }
 }
+
+#[test]
+fn pharmacies_send_dispensing_claims() {
+    let r = shared();
+    let providers = csv_rows(&r.root.join("providers.csv"));
+    let pharmacies: BTreeSet<&str> = providers
+        .iter()
+        .filter(|p| get(p, "kind") == "pharmacy")
+        .map(|p| get(p, "provider_id"))
+        .collect();
+    let records = csv_rows(&r.root.join("truth/records.csv"));
+    let known: BTreeSet<(&str, &str)> = records
+        .iter()
+        .map(|t| (get(t, "provider_id"), get(t, "patient_id")))
+        .collect();
+    let mut claims = 0;
+    for f in &r.summary.files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some(pid) = name
+            .strip_suffix("-1.UKE")
+            .or_else(|| name.strip_suffix("-2.UKE"))
+        else {
+            continue;
+        };
+        if !pharmacies.contains(pid) {
+            continue;
+        }
+        let bytes = fs::read(f).unwrap_or_default();
+        assert!(bytes.starts_with(b"YK,"), "{name}: a 調剤 header");
+        let mut reader = tsumugi_formats::uke::UkeReader::new(&name, &bytes[..], None);
+        for o in reader.by_ref() {
+            assert!(o.warnings.is_empty(), "{name}: {:?}", o.warnings);
+            let rec = o.result.unwrap_or_else(|d| unreachable!("{name}: {d:?}"));
+            let patient = rec.identity.patient_id.unwrap_or_default();
+            assert!(
+                known.contains(&(pid, patient.as_str())),
+                "{name}: in the truth"
+            );
+            assert!(
+                !rec.events.is_empty()
+                    && rec
+                        .events
+                        .iter()
+                        .all(|e| e.kind == tsumugi_model::EventKind::Dispensing),
+                "{name}"
+            );
+            claims += 1;
+        }
+        assert!(reader.file_diagnostics().is_empty(), "{name}");
+    }
+    assert!(claims > 0, "pharmacies sent 調剤 claims");
+}

@@ -58,6 +58,15 @@ impl std::fmt::Debug for NoticeEntry {
     }
 }
 
+/// A record's state on `as_of`, notified on `notified` (an ISO date), with `wait` days to wait.
+fn eligibility_of(as_of: Date, notified: Option<&str>, wait: i64) -> Eligibility {
+    match notified.and_then(|d| d.parse::<Date>().ok()) {
+        None => Eligibility::HeldNoNotice,
+        Some(d) if (as_of - d).num_days() < wait => Eligibility::HeldWaiting,
+        Some(_) => Eligibility::Usable,
+    }
+}
+
 /// Whether a record's data may be used on a given day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Eligibility {
@@ -352,19 +361,53 @@ impl Vault {
         .map_err(Error::vault("read eligibility"))?;
         let mut out = BTreeMap::new();
         for row in rows {
-            let key: i64 = row.get(0);
-            let provider = ProviderId(row.get(1));
-            let notified: Option<String> = row.get(2);
+            let key: i64 = row.try_get(0).map_err(Error::vault("read eligibility"))?;
+            let provider = ProviderId(row.try_get(1).map_err(Error::vault("read eligibility"))?);
+            let notified: Option<String> =
+                row.try_get(2).map_err(Error::vault("read eligibility"))?;
             let wait = waiting_days
                 .get(&provider)
                 .copied()
                 .unwrap_or(default_waiting_days);
-            let state = match notified.and_then(|d| d.parse::<Date>().ok()) {
-                None => Eligibility::HeldNoNotice,
-                Some(d) if (as_of - d).num_days() < wait => Eligibility::HeldWaiting,
-                Some(_) => Eligibility::Usable,
-            };
-            out.insert(key, state);
+            out.insert(key, eligibility_of(as_of, notified.as_deref(), wait));
+        }
+        Ok(out)
+    }
+
+    /// How many records of one submission are in each [`Eligibility`] state on `as_of`, as
+    /// [`Vault::eligibility`] decides it, counted in the database: the answer's size is the
+    /// number of distinct notice dates, not of records.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn eligibility_counts(
+        &self,
+        as_of: Date,
+        submission: i64,
+        waiting_days: &BTreeMap<ProviderId, i64>,
+        default_waiting_days: i64,
+    ) -> Result<BTreeMap<Eligibility, u64>> {
+        let rows = sqlx::query(
+            "SELECT r.provider_id, n.notified_on, COUNT(*) FROM source_records r \
+             LEFT JOIN notices n ON n.provider_id = r.provider_id AND n.patient_ref = r.patient_ref \
+             WHERE r.submission_id = $1 GROUP BY r.provider_id, n.notified_on",
+        )
+        .bind(submission)
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(Error::vault("count eligibility"))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let provider = ProviderId(row.try_get(0).map_err(Error::vault("count eligibility"))?);
+            let notified: Option<String> =
+                row.try_get(1).map_err(Error::vault("count eligibility"))?;
+            let n: i64 = row.try_get(2).map_err(Error::vault("count eligibility"))?;
+            let wait = waiting_days
+                .get(&provider)
+                .copied()
+                .unwrap_or(default_waiting_days);
+            *out.entry(eligibility_of(as_of, notified.as_deref(), wait))
+                .or_insert(0) += n as u64;
         }
         Ok(out)
     }

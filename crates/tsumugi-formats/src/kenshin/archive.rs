@@ -44,7 +44,9 @@ enum Kind {
     Other,
 }
 
-fn is_unsafe(name: &str) -> bool {
+/// Whether a ZIP entry name escapes the archive: absolute, with a drive letter, a NUL, or a `..`
+/// component (`\\` counts as `/`).
+pub fn is_unsafe_entry_name(name: &str) -> bool {
     let n = name.replace('\\', "/");
     let b = n.as_bytes();
     n.starts_with('/')
@@ -54,7 +56,7 @@ fn is_unsafe(name: &str) -> bool {
 }
 
 fn classify(name: &str) -> Kind {
-    if is_unsafe(name) {
+    if is_unsafe_entry_name(name) {
         return Kind::Unsafe;
     }
     if name.ends_with('/') {
@@ -86,7 +88,7 @@ fn entry_label(file_label: &str, name: &str, pos: usize) -> String {
     let plain = name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b));
-    if plain && !is_unsafe(name) {
+    if plain && !is_unsafe_entry_name(name) {
         format!("{file_label}:{name}")
     } else {
         format!("{file_label}:entry{pos}")
@@ -312,5 +314,15 @@ impl<R: Read + Seek> Iterator for SubmissionReader<R> {
             self.next += 1;
             self.entry(i);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_entry_limit_is_the_one_the_diagnostic_names() {
+        assert_eq!(super::MAX_ENTRY_BYTES, 32 * 1024 * 1024);
+        let e = crate::kenshin::KenshinError::EntryTooLarge;
+        assert!(e.to_string().contains("32 MiB"));
     }
 }

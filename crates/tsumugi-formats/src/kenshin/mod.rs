@@ -15,7 +15,7 @@ mod error;
 mod schema;
 mod tree;
 
-pub use crate::kenshin::archive::{MAX_ENTRY_BYTES, read_submission_zip};
+pub use crate::kenshin::archive::{MAX_ENTRY_BYTES, is_unsafe_entry_name, read_submission_zip};
 pub use crate::kenshin::cda::{
     CdaConfig, OID_BRANCH, OID_INSURER, OID_ITEM_CODE, OID_NUMBER, OID_SEX, OID_SYMBOL,
     is_item_code, read_cda, read_cda_with, write_cda,

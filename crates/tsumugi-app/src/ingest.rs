@@ -4,9 +4,9 @@
 //!
 //! ```text
 //! file ──stage (encrypt, fsync, SHA-256)──► staging/<sha>.stg ──► registry row `staged`  (acknowledged)
-//!      ──parse (FHIR reader, streaming)──► identity ─► vault (record keys)
+//!      ──parse (tsumugi_formats::open over the seekable staged copy)──► identity ─► vault (record keys)
 //!                                         events   ─► research/ingest/<id>.parquet (by record key)
-//!                                         rejects  ─► registry + reports/<id>-rejections.{csv,json}
+//!                                         rejects  ─► registry + reports/<id>-rejections.{csv,json}, a batch at a time
 //!      ──► registry row `processed`, statutory receipt, audit entry
 //! ```
 //!

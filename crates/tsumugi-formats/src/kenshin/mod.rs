@@ -1,5 +1,5 @@
 //! 特定健診・特定保健指導 XML (HL7 CDA R2, MHLW hc08): one person's document ([`read_cda`],
-//! [`write_cda`]) and the submission ZIP ([`read_submission_zip`]).
+//! [`write_cda`]) and the submission ZIP ([`read_submission_zip`], [`SubmissionZipWriter`]).
 //!
 //! The MHLW templates (`99999999` placeholders) read as records: the OID-keyed header ids decode,
 //! and the placeholder dates, sex code and item code are warnings, not errors (see
@@ -14,6 +14,7 @@ mod cda;
 mod error;
 mod schema;
 mod tree;
+mod zipwriter;
 
 pub use crate::kenshin::archive::{MAX_ENTRY_BYTES, is_unsafe_entry_name, read_submission_zip};
 pub use crate::kenshin::cda::{
@@ -22,3 +23,4 @@ pub use crate::kenshin::cda::{
 };
 pub use crate::kenshin::error::KenshinError;
 pub use crate::kenshin::schema::SCHEMA_RULES;
+pub use crate::kenshin::zipwriter::SubmissionZipWriter;

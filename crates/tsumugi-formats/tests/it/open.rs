@@ -147,3 +147,26 @@ fn a_storage_source_that_is_neither_stream_nor_zip_is_an_open_error() {
     );
     assert!(got.is_err());
 }
+
+#[test]
+fn a_written_submission_zip_reads_back_without_findings() {
+    for deflate in [false, true] {
+        let mut w =
+            tsumugi_formats::kenshin::SubmissionZipWriter::new(Cursor::new(Vec::new()), deflate);
+        for _ in 0..3 {
+            w.add(&person()).unwrap();
+        }
+        let zip = w.finish().unwrap().into_inner();
+        assert_eq!(
+            tsumugi_formats::sniff("sub.zip", &zip),
+            Some(Format::KenshinZip)
+        );
+        let out: Vec<_> = open(Format::KenshinZip, "sub.zip", Box::new(Cursor::new(zip)))
+            .unwrap()
+            .collect();
+        assert_eq!(out.len(), 3, "{out:?}");
+        for o in &out {
+            assert!(o.result.is_ok() && o.warnings.is_empty(), "{o:?}");
+        }
+    }
+}

@@ -78,6 +78,8 @@ struct NewRecord {
     addresses: Vec<u8>,
     insurances: Vec<u8>,
     deceased_on: Vec<u8>,
+    /// Its match-key digests, for `link_keys`.
+    digests: Vec<(&'static str, Vec<u8>)>,
 }
 
 /// Whether a record's data may be used on a given day.
@@ -227,7 +229,7 @@ impl Vault {
         }
         let mut out: Vec<Option<Admission>> = Vec::with_capacity(records.len());
         // Rows to insert: the sealed columns and the match-key digests.
-        let mut fresh: Vec<(NewRecord, Vec<(&'static str, Vec<u8>)>)> = Vec::new();
+        let mut fresh: Vec<NewRecord> = Vec::new();
         let mut numbers: BTreeSet<i64> = BTreeSet::new();
         for (record_no, attrs) in records {
             let keys = rules::match_keys(attrs);
@@ -290,8 +292,9 @@ impl Vault {
                     &attrs.deceased_on,
                     rng,
                 )?,
+                digests,
             };
-            fresh.push((row, digests));
+            fresh.push(row);
         }
         // One multi-row INSERT per chunk; RETURNING names each row by its record number.
         let mut link_rows: Vec<(&'static str, Vec<u8>, i64)> = Vec::new();
@@ -303,7 +306,7 @@ impl Vault {
                 values_placeholders(chunk.len(), 11)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (r, _) in chunk {
+            for r in chunk {
                 q = q
                     .bind(submission_id)
                     .bind(r.record_no)
@@ -327,11 +330,11 @@ impl Vault {
                 let key: i64 = row.try_get(1).map_err(Error::vault("store records"))?;
                 keys.insert(no, key);
             }
-            for (r, digests) in chunk {
+            for r in chunk {
                 let key = *keys
                     .get(&r.record_no)
                     .ok_or(Error::Internal("a stored record returned no key"))?;
-                link_rows.extend(digests.iter().map(|(rule, d)| (*rule, d.clone(), key)));
+                link_rows.extend(r.digests.iter().map(|(rule, d)| (*rule, d.clone(), key)));
                 existing.insert(r.record_no, key);
             }
         }

@@ -29,6 +29,7 @@ mod open;
 mod outcome;
 pub mod ssmix2;
 pub mod uke;
+mod zipread;
 
 pub use crate::detect::{Format, sniff};
 pub use crate::folder::{FOLDER_MAGIC, FolderEntries, FolderStream, folder_stream};

@@ -3,8 +3,10 @@
 //! [`open`] takes a [`Source`] — bytes readable in order and at any offset: a file on disk
 //! ([`open_file`]) or the staged copy of a submission (`tsumugi_identity::StagedReader`). Stream
 //! formats read it front to back; ZIPs (a 特定健診 submission ZIP, SS-MIX2 storage sent as a ZIP)
-//! read their central directory from the end, then one entry at a time, so memory is bounded by
-//! one entry whatever the archive's size. Every entry is read decompressed up to a cap
+//! walk their central directory record by record and read one entry at a time
+//! (`crate::zipread`), so memory is bounded by one entry whatever the archive's size. SS-MIX2
+//! storage is read in path order: a ZIP that lists its entries so is streamed; one that does not
+//! has its entry names sorted first (memory per entry name). Every entry is read decompressed up to a cap
 //! ([`crate::kenshin::MAX_ENTRY_BYTES`], [`MAX_STORAGE_ENTRY_BYTES`]): a larger entry (a zip
 //! bomb) is rejected with a diagnostic that says so, and the next entry is read.
 
@@ -12,6 +14,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
+use crate::zipread::{self, BlockCache, DirCursor, Entry, EntryError, find_dir};
 use crate::{Format, RecordOutcome};
 
 /// The records of one submission, whatever its format.
@@ -135,35 +138,78 @@ fn storage_entries(file_label: &str, mut source: Box<dyn Source>) -> Result<Entr
                 .map(|e| e.map_err(|_| EntryFault::Broken)),
         ));
     }
-    let mut archive = zip::ZipArchive::new(source)
-        .map_err(|e| io_err(io::Error::new(io::ErrorKind::InvalidData, e)))?;
-    // Names only (the central directory is already in memory); sorted for path order. Names
-    // that escape the archive are refused first, by position (never repeated).
-    let mut unsafe_names = Vec::new();
-    let mut names: Vec<(String, usize)> = Vec::new();
-    for i in 0..archive.len() {
-        match archive.name_for_index(i) {
-            Some(Ok(name)) if name.ends_with('/') => {}
-            Some(Ok(name)) if !crate::kenshin::is_unsafe_entry_name(&name) => {
-                names.push((name.into_owned(), i));
+    let bad_zip = |e: io::Error| io_err(io::Error::new(io::ErrorKind::InvalidData, e));
+    let mut archive = BlockCache::new(source).map_err(io_err)?;
+    let dir = find_dir(&mut archive).map_err(bad_zip)?;
+    // Entries are read in path order. A ZIP written by walking the tree in order (as most are)
+    // lists them so already: checked in a first pass that keeps one name, then streamed. Only
+    // an archive listed out of order costs memory per entry: its names, sorted.
+    let mut in_order = true;
+    let mut previous = String::new();
+    let mut pass = DirCursor::new(&dir);
+    while let Some(entry) = pass.next(&mut archive) {
+        let entry = entry.map_err(bad_zip)?;
+        if entry.name < previous {
+            in_order = false;
+            break;
+        }
+        previous = entry.name;
+    }
+    let order = if in_order {
+        Order::Listed(DirCursor::new(&dir))
+    } else {
+        let mut all = Vec::new();
+        let mut pass = DirCursor::new(&dir);
+        while let Some(entry) = pass.next(&mut archive) {
+            all.push(entry.map_err(bad_zip)?);
+        }
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Order::Sorted(all.into_iter())
+    };
+    Ok(Box::new(StorageZip { archive, order }))
+}
+
+/// The order a storage ZIP's entries are read in.
+enum Order {
+    /// As the central directory lists them (already in path order).
+    Listed(DirCursor),
+    /// Sorted by path.
+    Sorted(std::vec::IntoIter<Entry>),
+}
+
+/// SS-MIX2 storage read from a ZIP, one file at a time, in path order.
+struct StorageZip {
+    archive: BlockCache<Box<dyn Source>>,
+    order: Order,
+}
+
+impl Iterator for StorageZip {
+    type Item = Result<(String, Vec<u8>), EntryFault>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let entry = match &mut self.order {
+                Order::Listed(cursor) => match cursor.next(&mut self.archive)? {
+                    Ok(e) => e,
+                    Err(_) => return Some(Err(EntryFault::Broken)),
+                },
+                Order::Sorted(entries) => entries.next()?,
+            };
+            if entry.name.ends_with('/') {
+                continue;
             }
-            _ => unsafe_names.push(Err(EntryFault::Unsafe(i + 1))),
+            if entry.name.is_empty() || crate::kenshin::is_unsafe_entry_name(&entry.name) {
+                return Some(Err(EntryFault::Unsafe(entry.index + 1)));
+            }
+            return Some(
+                match zipread::read_entry(&mut self.archive, &entry, MAX_STORAGE_ENTRY_BYTES) {
+                    Ok(bytes) => Ok((entry.name, bytes)),
+                    Err(EntryError::TooLarge) => Err(EntryFault::TooLarge(entry.index + 1)),
+                    Err(EntryError::Unreadable) => Err(EntryFault::Broken),
+                },
+            );
         }
     }
-    names.sort();
-    Ok(Box::new(unsafe_names.into_iter().chain(
-        names.into_iter().map(move |(name, i)| {
-            let f = archive.by_index(i).map_err(|_| EntryFault::Broken)?;
-            let mut bytes = Vec::new();
-            f.take(MAX_STORAGE_ENTRY_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|_| EntryFault::Broken)?;
-            if bytes.len() as u64 > MAX_STORAGE_ENTRY_BYTES {
-                return Err(EntryFault::TooLarge(i + 1));
-            }
-            Ok((name, bytes))
-        }),
-    )))
 }
 
 /// Reads SS-MIX2 entries patient by patient (entries are in path order, so a patient's files

@@ -236,6 +236,10 @@ pub struct BenchIngestArgs {
     /// check); the input has at least --events events too.
     #[arg(long, default_value_t = 0)]
     pub(crate) bytes: u64,
+    /// Deflate the 特定健診 ZIP's entries (many more entries per byte; --bytes then counts the
+    /// documents before compression).
+    #[arg(long)]
+    pub(crate) zip_deflate: bool,
     /// The format: all, fhir, ssmix2, uke, kenshin-zip, kaigo, csv (or kenshin-xml, a folder of
     /// single documents).
     #[arg(long, default_value = "all")]

@@ -136,7 +136,7 @@ async fn run(a: &BenchIngestArgs, selected: &[Format], work: &Path) -> Result<Re
     };
     for &format in selected {
         let dir: PathBuf = work.join(format.as_str());
-        let generated = bench::generate(format, a.events, a.bytes, &dir, a.seed)
+        let generated = bench::generate(format, a.events, a.bytes, a.zip_deflate, &dir, a.seed)
             .with_context(|| format!("generating {} input", format.as_str()))?;
         let (figures, child) = parse_in_child(format, &generated.path)?;
         per_process &= child;

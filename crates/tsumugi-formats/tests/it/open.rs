@@ -170,3 +170,30 @@ fn a_written_submission_zip_reads_back_without_findings() {
         }
     }
 }
+
+#[test]
+fn storage_zip_in_path_order_streams_and_out_of_order_is_sorted_first() {
+    let mut sorted: Vec<(String, Vec<u8>)> = Vec::new();
+    for pid in ["0000000001", "0000000002", "0000000003"] {
+        sorted.extend(tsumugi_formats::ssmix2::write_patient(&person(), pid));
+    }
+    sorted.sort();
+    let mut shuffled = sorted.clone();
+    shuffled.reverse();
+    let read = |entries: &[(String, Vec<u8>)]| -> Vec<RecordOutcome> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, bytes) in entries {
+            w.start_file(name.as_str(), SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(bytes).unwrap();
+        }
+        let zip = w.finish().unwrap().into_inner();
+        open(Format::Ssmix2, "storage.zip", Box::new(Cursor::new(zip)))
+            .unwrap()
+            .collect()
+    };
+    let in_order = read(&sorted);
+    assert_eq!(in_order.len(), 3);
+    assert!(in_order.iter().all(|o| o.result.is_ok()), "{in_order:?}");
+    assert_eq!(format!("{:?}", read(&shuffled)), format!("{in_order:?}"));
+}

@@ -259,8 +259,9 @@ pub async fn clear_rejections(db: &Database, submission_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Rows per multi-row `INSERT` of diagnostics (9 parameters each).
-const REJECTION_ROWS_PER_INSERT: usize = 500;
+/// Rows per multi-row `INSERT` of diagnostics (9 parameters each; about a hundred parameters per
+/// statement, as binding costs grow with their square on SQLite).
+const REJECTION_ROWS_PER_INSERT: usize = 16;
 
 /// Appends a batch of a submission's diagnostics, in one transaction.
 ///

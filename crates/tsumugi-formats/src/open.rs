@@ -6,9 +6,9 @@
 //! walk their central directory record by record and read one entry at a time
 //! (`crate::zipread`), so memory is bounded by one entry whatever the archive's size. SS-MIX2
 //! storage is read in path order: a ZIP that lists its entries so is streamed; one that does not
-//! has its entry names sorted first (memory per entry name). Every entry is read decompressed up to a cap
-//! ([`crate::kenshin::MAX_ENTRY_BYTES`], [`MAX_STORAGE_ENTRY_BYTES`]): a larger entry (a zip
-//! bomb) is rejected with a diagnostic that says so, and the next entry is read.
+//! has its entry names sorted first (memory per entry name). Every entry is read decompressed up
+//! to a cap ([`crate::kenshin::MAX_ENTRY_BYTES`], [`MAX_STORAGE_ENTRY_BYTES`]): a larger entry
+//! (a zip bomb) is rejected with a diagnostic that says so, and the next entry is read.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};

@@ -180,12 +180,12 @@ mod tests {
         Diagnostic {
             file: format!("f{i}.ndjson"),
             record: i,
-            line: (i % 2 == 0).then_some(i * 3),
-            field: (i % 3 == 0).then(|| "Patient.birthDate".to_owned()),
+            line: i.is_multiple_of(2).then_some(i * 3),
+            field: i.is_multiple_of(3).then(|| "Patient.birthDate".to_owned()),
             code: "FHR0001".to_owned(),
             reason_ja: "改行\nと \"引用\" を含む理由".to_owned(),
             reason_en: "a reason, with a comma".to_owned(),
-            severity: if i % 4 == 0 {
+            severity: if i.is_multiple_of(4) {
                 Severity::Warning
             } else {
                 Severity::Error

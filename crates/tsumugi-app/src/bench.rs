@@ -1,11 +1,14 @@
 //! `tsumugi bench ingest`: reader throughput on deterministic synthetic input, per format.
 //!
-//! [`generate`] writes at least N events of one format to a folder with that format's writer,
-//! a batch of records at a time (memory stays low); [`parse`] runs the reader over the whole input
-//! on one thread and reports bytes/s, records/s and events/s (so "per core" is the figure) and
-//! the process's peak RSS; [`end_to_end`] submits the input to a fresh data directory and times
-//! the whole submission path (staging, vault, research store). Performance goals are checked
-//! here, in figures printed by a benchmark, never in timed unit tests.
+//! [`generate`] writes at least N events — and at least B bytes, for the 2 GB memory check — of
+//! one format to a folder with that format's writer, a batch of records at a time (memory stays
+//! low); the 特定健診 input is a real submission ZIP (index, summary, one CDA per person, entries
+//! stored so that the file's size is the documents' size). [`parse`] runs the reader over the
+//! whole input on one thread and reports bytes/s, records/s and events/s (so "per core" is the
+//! figure) and the process's peak RSS; [`end_to_end`] submits the input to a fresh data directory
+//! and times the whole submission path (staging, vault, research store), with the process's peak
+//! RSS too (the CLI runs each in its own child process). Performance goals are checked here, in
+//! figures printed by a benchmark, never in timed unit tests.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -28,6 +31,17 @@ pub const FORMATS: [Format; 6] = [
     Format::Fhir,
     Format::Ssmix2,
     Format::Uke,
+    Format::KenshinZip,
+    Format::Kaigo,
+    Format::MappedCsv,
+];
+
+/// The formats [`generate`] writes: [`FORMATS`], and 特定健診 as a folder of single documents.
+pub const GENERATED: [Format; 7] = [
+    Format::Fhir,
+    Format::Ssmix2,
+    Format::Uke,
+    Format::KenshinZip,
     Format::KenshinXml,
     Format::Kaigo,
     Format::MappedCsv,
@@ -127,6 +141,9 @@ pub struct EndToEndFigures {
     pub mb_per_s: f64,
     /// Records per second.
     pub records_per_s: f64,
+    /// The process's peak resident set (VmHWM) after the submission, in bytes, where known.
+    #[serde(default)]
+    pub peak_rss_bytes: Option<u64>,
 }
 
 /// The process's peak resident set size in bytes (`VmHWM` of `/proc/self/status`; Linux only).
@@ -352,6 +369,18 @@ fn uke_identity(rng: &mut Rng, n: u64) -> IdentityAttributes {
     id
 }
 
+/// What a 特定健診 CDA carries: kana name, sex, birth date, insurance; no patient id or kanji.
+fn kenshin_identity(rng: &mut Rng, n: u64) -> IdentityAttributes {
+    let mut id = identity(rng, n);
+    id.patient_id = None;
+    id.addresses.clear();
+    for n in &mut id.names {
+        n.family_kanji = None;
+        n.given_kanji = None;
+    }
+    id
+}
+
 fn kenshin_events(rng: &mut Rng) -> Vec<Event> {
     let date = day(2024, 4, 1) + Duration::days(rng.below(300) as i64);
     const ITEMS: [(&str, &str); 5] = [
@@ -411,24 +440,34 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
     ))
 }
 
-/// Writes at least `n_events` events of `format` into `dir` (created if needed), deterministic
-/// in `seed`. The file (or, for 特定健診 XML, the folder of documents) is named after the format.
+/// Writes at least `n_events` events and at least `min_bytes` bytes of `format` into `dir`
+/// (created if needed), deterministic in `seed`. The file (or, for 特定健診 XML, the folder of
+/// documents) is named after the format. `deflate_zip` deflates the 特定健診 ZIP's entries (ten
+/// times more entries per byte); `min_bytes` then counts the documents before compression.
 ///
 /// # Errors
-/// I/O errors; [`Error::Internal`] for a format the benchmark does not generate.
-pub fn generate(format: Format, n_events: u64, dir: &Path, seed: u64) -> Result<Generated> {
+/// I/O errors; [`Error::Internal`] when a record cannot be serialized.
+pub fn generate(
+    format: Format,
+    n_events: u64,
+    min_bytes: u64,
+    deflate_zip: bool,
+    dir: &Path,
+    seed: u64,
+) -> Result<Generated> {
     fs::create_dir_all(dir).map_err(Error::io(dir))?;
     let mut rng = Rng(seed ^ (format.as_str().len() as u64).wrapping_mul(0x1234_5678));
     let mut records = 0u64;
     let mut events = 0u64;
     let mut bytes = 0u64;
     let path;
+    let more = |events: u64, bytes: u64| events < n_events || bytes < min_bytes;
     match format {
         Format::Fhir => {
             path = dir.join("bench.ndjson");
             let mut w = create(&path)?;
             let provider = ProviderId("1310000001".to_owned());
-            while events < n_events {
+            while more(events, bytes) {
                 let record = SourceRecord {
                     identity: identity(&mut rng, records),
                     events: clinical_events(&mut rng),
@@ -459,7 +498,7 @@ pub fn generate(format: Format, n_events: u64, dir: &Path, seed: u64) -> Result<
             w.write_all(tsumugi_formats::FOLDER_MAGIC)
                 .map_err(Error::io(&path))?;
             bytes += tsumugi_formats::FOLDER_MAGIC.len() as u64;
-            while events < n_events {
+            while more(events, bytes) {
                 let mut id = identity(&mut rng, records);
                 id.insurances.iter_mut().for_each(|i| i.branch = None);
                 let record = SourceRecord {
@@ -489,9 +528,9 @@ pub fn generate(format: Format, n_events: u64, dir: &Path, seed: u64) -> Result<
             let mut w = create(&path)?;
             let month = day(2024, 5, 1);
             let mut first = true;
-            while events < n_events {
+            while more(events, bytes) {
                 let mut batch = Vec::with_capacity(1000);
-                while batch.len() < 1000 && events < n_events {
+                while batch.len() < 1000 && more(events, bytes) {
                     let record = SourceRecord {
                         identity: uke_identity(&mut rng, records),
                         events: claim_events(&mut rng, month),
@@ -515,20 +554,46 @@ pub fn generate(format: Format, n_events: u64, dir: &Path, seed: u64) -> Result<
             bytes += go.len() as u64;
             w.flush().map_err(Error::io(&path))?;
         }
+        Format::KenshinZip => {
+            // A submission ZIP as a checkup centre sends it. Entries are stored unless asked:
+            // the file's size is then the documents' size, and a 2 GB input stays 2 GB of XML
+            // to parse (deflated, CDA shrinks tenfold).
+            path = dir.join("bench_kenshin.zip");
+            let file = File::create(&path).map_err(Error::io(&path))?;
+            let header = tsumugi_formats::kenshin::SubmissionHeader {
+                sender: "1234567890",
+                receiver: "00000000",
+                created: tsumugi_model::Date::from_ymd_opt(2025, 4, 1).unwrap_or_default(),
+            };
+            let out = std::io::BufWriter::with_capacity(1 << 20, file);
+            let mut w = tsumugi_formats::kenshin::SubmissionZipWriter::new(out, header);
+            if !deflate_zip {
+                w = w.stored();
+            }
+            while more(events, bytes) {
+                let record = SourceRecord {
+                    identity: kenshin_identity(&mut rng, records),
+                    events: kenshin_events(&mut rng),
+                };
+                let cda = tsumugi_formats::kenshin::write_cda(&record);
+                w.add_document(&cda).map_err(Error::io(&path))?;
+                // Local header, name and data (the directory entries are added below).
+                bytes += cda.len() as u64 + 30 + 20;
+                records += 1;
+                events += record.events.len() as u64;
+            }
+            let mut out = w.finish().map_err(Error::io(&path))?;
+            out.flush().map_err(Error::io(&path))?;
+            drop(out);
+            bytes = file_len(&path)?;
+        }
         Format::KenshinXml => {
             // One CDA document per person, in a folder: each is read as its own submission.
             path = dir.join("kenshin");
             fs::create_dir_all(&path).map_err(Error::io(&path))?;
-            while events < n_events {
-                let mut id = identity(&mut rng, records);
-                id.patient_id = None;
-                id.addresses.clear();
-                for n in &mut id.names {
-                    n.family_kanji = None;
-                    n.given_kanji = None;
-                }
+            while more(events, bytes) {
                 let record = SourceRecord {
-                    identity: id,
+                    identity: kenshin_identity(&mut rng, records),
                     events: kenshin_events(&mut rng),
                 };
                 let xml = tsumugi_formats::kenshin::write_cda(&record);
@@ -542,7 +607,7 @@ pub fn generate(format: Format, n_events: u64, dir: &Path, seed: u64) -> Result<
         Format::Kaigo => {
             path = dir.join("bench_kaigo.csv");
             let mut w = create(&path)?;
-            while events < n_events {
+            while more(events, bytes) {
                 let mut id = identity(&mut rng, records);
                 id.insurances = vec![Insurance {
                     insurer_number: Some(format!("{:06}", 131_016 + rng.below(100))),
@@ -567,7 +632,7 @@ pub fn generate(format: Format, n_events: u64, dir: &Path, seed: u64) -> Result<
             let header = "宛名番号,氏,名,生年月日,性別,接種日,ワクチンコード,接種回数\r\n";
             w.write_all(header.as_bytes()).map_err(Error::io(&path))?;
             bytes += header.len() as u64;
-            while events < n_events {
+            while more(events, bytes) {
                 let id = identity(&mut rng, records);
                 let name = &id.names[0];
                 let birth = id.birth_date.unwrap_or_default();
@@ -594,12 +659,6 @@ pub fn generate(format: Format, n_events: u64, dir: &Path, seed: u64) -> Result<
                 records += 1;
             }
             w.flush().map_err(Error::io(&path))?;
-        }
-        other => {
-            return Err(Error::Internal(format!(
-                "bench: {} inputs are not generated",
-                other.as_str()
-            )));
         }
     }
     Ok(Generated {
@@ -718,6 +777,13 @@ pub async fn end_to_end(format: Format, path: &Path, work: &Path) -> Result<EndT
     )
     .await?;
     let input_bytes = file_len(path)?;
+    let mapping = if format == Format::MappedCsv {
+        let m = work.join("bench_mapping.toml");
+        fs::write(&m, CSV_MAPPING).map_err(Error::io(&m))?;
+        Some(m)
+    } else {
+        None
+    };
     let start = Instant::now();
     let report = crate::ingest::submit(
         &ctx,
@@ -725,7 +791,7 @@ pub async fn end_to_end(format: Format, path: &Path, work: &Path) -> Result<EndT
         path,
         &crate::ingest::ReadAs {
             format: Some(format),
-            mapping: None,
+            mapping,
         },
     )
     .await?;
@@ -740,6 +806,7 @@ pub async fn end_to_end(format: Format, path: &Path, work: &Path) -> Result<EndT
         seconds,
         mb_per_s: input_bytes as f64 / 1e6 / seconds,
         records_per_s: report.n_records as f64 / seconds,
+        peak_rss_bytes: peak_rss_bytes(),
     })
 }
 
@@ -785,14 +852,20 @@ impl Row {
 pub struct Report {
     /// The events asked for per format.
     pub events_requested: u64,
+    /// The input bytes asked for per format (at least).
+    #[serde(default)]
+    pub bytes_requested: u64,
     /// The seed of the inputs.
     pub seed: u64,
     /// Whether each format was parsed in its own child process (peak RSS is then per format).
     pub rss_per_process: bool,
     /// One line per format.
     pub formats: Vec<Row>,
-    /// End-to-end submissions (FHIR and UKE).
+    /// End-to-end submissions (FHIR and UKE unless told otherwise).
     pub end_to_end: Vec<EndToEndFigures>,
+    /// Whether each end-to-end submission ran in its own child process (peak RSS is then its).
+    #[serde(default)]
+    pub end_to_end_rss_per_process: bool,
     /// Whether every line passed.
     pub pass: bool,
 }

@@ -4,9 +4,9 @@
 //!
 //! ```text
 //! file ──stage (encrypt, fsync, SHA-256)──► staging/<sha>.stg ──► registry row `staged`  (acknowledged)
-//!      ──parse (FHIR reader, streaming)──► identity ─► vault (record keys)
+//!      ──parse (tsumugi_formats::open over the seekable staged copy)──► identity ─► vault (record keys)
 //!                                         events   ─► research/ingest/<id>.parquet (by record key)
-//!                                         rejects  ─► registry + reports/<id>-rejections.{csv,json}
+//!                                         rejects  ─► registry + reports/<id>-rejections.{csv,json}, a batch at a time
 //!      ──► registry row `processed`, statutory receipt, audit entry
 //! ```
 //!
@@ -25,9 +25,10 @@ use serde::Serialize;
 use tsumugi_formats::Format;
 use tsumugi_govern::{Receipt, RecordBody};
 use tsumugi_identity::{Admission, Eligibility, NoticeEntry};
-use tsumugi_model::{Diagnostic, ProviderId, ProviderKind, Severity, SourceRecord};
+use tsumugi_model::{Diagnostic, ProviderId, ProviderKind, SourceRecord};
 use tsumugi_store::registry;
 
+use crate::rejections::Rejections;
 use crate::{Ctx, Error, Result, audit};
 
 /// Records handed to the vault per transaction.
@@ -380,7 +381,7 @@ async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
         .store
         .event_writer(&ctx.store.ingest_file(submission_id))?;
     let mut rng = ctx.rng();
-    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut rejections = Rejections::start(ctx, submission_id).await?;
     let (mut n_records, mut n_accepted, mut n_opted_out) = (0u64, 0u64, 0u64);
     let mut kinds: BTreeSet<&'static str> = BTreeSet::new();
     let mut batch: Vec<(u64, SourceRecord)> = Vec::with_capacity(CHUNK_RECORDS);
@@ -411,7 +412,9 @@ async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
     };
     for outcome in records {
         n_records += 1;
-        diagnostics.extend(outcome.warnings);
+        for w in outcome.warnings {
+            rejections.push(w).await?;
+        }
         match outcome.result {
             Ok(record) => {
                 kinds.extend(record.events.iter().map(|e| e.kind.as_str()));
@@ -422,34 +425,28 @@ async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
                     n_opted_out += out;
                 }
             }
-            Err(d) => diagnostics.push(d),
+            Err(d) => rejections.push(d).await?,
         }
     }
     let (ok, out) = flush(&mut batch, &mut events, &mut rng).await?;
     n_accepted += ok;
     n_opted_out += out;
     let n_events = events.finish()?;
-    let n_rejected = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count() as u64;
-    let n_warnings = diagnostics.len() as u64 - n_rejected;
-    let rejection_report = write_rejections(ctx, submission_id, &diagnostics).await?;
+    let (n_rejected, n_warnings) = (rejections.n_errors, rejections.n_warnings);
+    let rejection_report = rejections.finish().await?;
 
     let today = ctx.clock.now().date_naive();
     let eligibility = ctx
         .vault
-        .eligibility(
+        .eligibility_counts(
             today,
-            Some(submission_id),
+            submission_id,
             &waiting_days(ctx).await?,
             ctx.config.waiting_days,
         )
         .await?;
-    let n_held = eligibility
-        .values()
-        .filter(|e| **e != Eligibility::Usable)
-        .count() as u64;
+    let n_usable = eligibility.get(&Eligibility::Usable).copied().unwrap_or(0);
+    let n_held = eligibility.values().sum::<u64>() - n_usable;
     // Receipt and audit entry first, then the `processed` mark: a crash in between makes the
     // next run process the submission again, and the receipt is written once per submission.
     let receipt = Receipt {
@@ -459,7 +456,7 @@ async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
         n_persons: n_accepted,
         n_records,
         data_items: kinds.iter().map(|k| (*k).to_owned()).collect(),
-        notice_confirmed: eligibility.len() as u64 - n_held,
+        notice_confirmed: n_usable,
         n_held,
         n_rejected,
     };
@@ -508,54 +505,6 @@ async fn process(ctx: &Ctx, submission_id: i64) -> Result<SubmitReport> {
         n_warnings,
         rejection_report,
     })
-}
-
-/// Stores diagnostics in the registry and writes `reports/<id>-rejections.{csv,json}`.
-async fn write_rejections(
-    ctx: &Ctx,
-    submission_id: i64,
-    diagnostics: &[Diagnostic],
-) -> Result<Option<PathBuf>> {
-    registry::replace_rejections(&ctx.registry, submission_id, diagnostics).await?;
-    if diagnostics.is_empty() {
-        return Ok(None);
-    }
-    let csv_path = ctx
-        .dir
-        .reports()
-        .join(format!("{submission_id:010}-rejections.csv"));
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| Error::Internal(e.to_string());
-    w.write_record([
-        "file",
-        "record",
-        "line",
-        "field",
-        "code",
-        "severity",
-        "reason_ja",
-        "reason_en",
-    ])
-    .map_err(csv_err)?;
-    for d in diagnostics {
-        w.write_record([
-            d.file.as_str(),
-            &d.record.to_string(),
-            &d.line.map(|l| l.to_string()).unwrap_or_default(),
-            d.field.as_deref().unwrap_or(""),
-            d.code.as_str(),
-            registry::severity_name(d.severity),
-            d.reason_ja.as_str(),
-            d.reason_en.as_str(),
-        ])
-        .map_err(csv_err)?;
-    }
-    let bytes = w.into_inner().map_err(|e| Error::Internal(e.to_string()))?;
-    tsumugi_store::write_atomically(&csv_path, &bytes)?;
-    let json =
-        serde_json::to_vec_pretty(diagnostics).map_err(|e| Error::Internal(e.to_string()))?;
-    tsumugi_store::write_atomically(&csv_path.with_extension("json"), &json)?;
-    Ok(Some(csv_path))
 }
 
 /// What `tsumugi check` found in one file: the provider's own validation before sending.

@@ -24,6 +24,7 @@ pub mod demo;
 mod error;
 pub mod ingest;
 pub mod optout;
+mod rejections;
 pub mod release;
 pub mod research;
 pub mod statistics;

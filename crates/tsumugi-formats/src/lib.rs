@@ -30,8 +30,11 @@ mod open;
 mod outcome;
 pub mod ssmix2;
 pub mod uke;
+mod zipread;
 
 pub use crate::detect::{Format, sniff};
 pub use crate::folder::{FOLDER_MAGIC, FolderEntries, FolderStream, folder_stream};
-pub use crate::open::{OpenError, Records, open, open_file, open_folder, open_mapped};
+pub use crate::open::{
+    MAX_STORAGE_ENTRY_BYTES, OpenError, Records, Source, open, open_file, open_folder, open_mapped,
+};
 pub use crate::outcome::RecordOutcome;

@@ -1,9 +1,20 @@
-//! One entry point over every reader: a format and a byte stream in, records out.
+//! One entry point over every reader: a format and a seekable byte source in, records out.
+//!
+//! [`open`] takes a [`Source`] — bytes readable in order and at any offset: a file on disk
+//! ([`open_file`]) or the staged copy of a submission (`tsumugi_identity::StagedReader`). Stream
+//! formats read it front to back; ZIPs (a 特定健診 submission ZIP, SS-MIX2 storage sent as a ZIP)
+//! walk their central directory record by record and read one entry at a time
+//! (`crate::zipread`), so memory is bounded by one entry whatever the archive's size. SS-MIX2
+//! storage is read in path order: a ZIP that lists its entries so is streamed; one that does not
+//! has its entry names sorted first (memory per entry name). Every entry is read decompressed up
+//! to a cap ([`crate::kenshin::MAX_ENTRY_BYTES`], [`MAX_STORAGE_ENTRY_BYTES`]): a larger entry
+//! (a zip bomb) is rejected with a diagnostic that says so, and the next entry is read.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
+use crate::zipread::{self, BlockCache, DirCursor, Entry, EntryError, find_dir};
 use crate::{Format, RecordOutcome};
 
 /// The records of one submission, whatever its format.
@@ -35,15 +46,21 @@ pub enum OpenError {
     Ssmix2(#[from] crate::ssmix2::Ssmix2Error),
 }
 
+/// A submission's bytes: buffered, and seekable so that ZIPs are read in place.
+pub trait Source: BufRead + Seek + Send {}
+
+impl<T: BufRead + Seek + Send> Source for T {}
+
 /// Opens a reader of `format` over `source`; `file_label` names the file in diagnostics.
 ///
 /// # Errors
 /// [`OpenError::NeedsMapping`] for mapped CSV; [`OpenError::Io`] and
-/// [`OpenError::DocumentTooLarge`] for formats read whole (a CDA document, a ZIP).
+/// [`OpenError::DocumentTooLarge`] for a single CDA document (read whole); [`OpenError::Io`] for
+/// SS-MIX2 storage that is neither a folder stream nor a ZIP.
 pub fn open(
     format: Format,
     file_label: &str,
-    source: Box<dyn BufRead + Send>,
+    source: Box<dyn Source>,
 ) -> Result<Records, OpenError> {
     match format {
         Format::Fhir => Ok(Box::new(crate::fhir::FhirReader::new(file_label, source))),
@@ -55,13 +72,9 @@ pub fn open(
             file_label,
             storage_entries(file_label, source)?,
         ))),
-        Format::KenshinZip => {
-            let zip = read_capped(file_label, source, MAX_ARCHIVE_BYTES)?;
-            Ok(Box::new(crate::kenshin::read_submission_zip(
-                file_label,
-                io::Cursor::new(zip),
-            )))
-        }
+        Format::KenshinZip => Ok(Box::new(crate::kenshin::read_submission_zip(
+            file_label, source,
+        ))),
         Format::KenshinXml => {
             let mut xml = Vec::new();
             source
@@ -96,35 +109,23 @@ pub fn open_mapped(
 /// Largest single 特定健診 CDA document read whole (one person's checkup is a few dozen KiB).
 const MAX_DOCUMENT_BYTES: u64 = 32 * 1024 * 1024;
 
-/// Largest ZIP read from a stream into memory (ZIP readers need random access).
-const MAX_ARCHIVE_BYTES: u64 = 1024 * 1024 * 1024;
+/// Largest SS-MIX2 file read from a storage ZIP, decompressed (64 MiB, as in a folder stream).
+pub const MAX_STORAGE_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
 
-fn read_capped(
-    file_label: &str,
-    source: Box<dyn BufRead + Send>,
-    cap: u64,
-) -> Result<Vec<u8>, OpenError> {
-    let mut bytes = Vec::new();
-    source
-        .take(cap + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|source| OpenError::Io {
-            file: file_label.to_owned(),
-            source,
-        })?;
-    if bytes.len() as u64 > cap {
-        return Err(OpenError::DocumentTooLarge(cap));
-    }
-    Ok(bytes)
+/// Why one storage entry was not read.
+enum EntryFault {
+    /// The archive cannot be read further.
+    Broken,
+    /// Entry `n` (1-based position in the archive) is over [`MAX_STORAGE_ENTRY_BYTES`].
+    TooLarge(usize),
+    /// Entry `n`'s name escapes the archive (`..`, absolute path, drive letter).
+    Unsafe(usize),
 }
 
-type Entries = Box<dyn Iterator<Item = io::Result<(String, Vec<u8>)>> + Send>;
+type Entries = Box<dyn Iterator<Item = Result<(String, Vec<u8>), EntryFault>> + Send>;
 
 /// The files of SS-MIX2 storage sent as a folder stream or a ZIP, in path order.
-fn storage_entries(
-    file_label: &str,
-    mut source: Box<dyn BufRead + Send>,
-) -> Result<Entries, OpenError> {
+fn storage_entries(file_label: &str, mut source: Box<dyn Source>) -> Result<Entries, OpenError> {
     let io_err = |source| OpenError::Io {
         file: file_label.to_owned(),
         source,
@@ -132,28 +133,83 @@ fn storage_entries(
     let head = source.fill_buf().map_err(io_err)?;
     if head.starts_with(crate::folder::FOLDER_MAGIC) {
         return Ok(Box::new(
-            crate::folder::FolderEntries::new(source).map_err(io_err)?,
+            crate::folder::FolderEntries::new(source)
+                .map_err(io_err)?
+                .map(|e| e.map_err(|_| EntryFault::Broken)),
         ));
     }
-    let zip = read_capped(file_label, source, MAX_ARCHIVE_BYTES)?;
-    let mut archive = zip::ZipArchive::new(io::Cursor::new(zip))
-        .map_err(|e| io_err(io::Error::new(io::ErrorKind::InvalidData, e)))?;
-    let mut names: Vec<(String, usize)> = (0..archive.len())
-        .filter_map(|i| {
-            let f = archive.by_index(i).ok()?;
-            let name = f.name().ok()?.into_owned();
-            (f.is_file() && f.enclosed_name().is_some()).then_some((name, i))
-        })
-        .collect();
-    names.sort();
-    Ok(Box::new(names.into_iter().map(move |(name, i)| {
-        let mut f = archive
-            .by_index(i)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        let mut bytes = Vec::new();
-        f.read_to_end(&mut bytes)?;
-        Ok((name, bytes))
-    })))
+    let bad_zip = |e: io::Error| io_err(io::Error::new(io::ErrorKind::InvalidData, e));
+    let mut archive = BlockCache::new(source).map_err(io_err)?;
+    let dir = find_dir(&mut archive).map_err(bad_zip)?;
+    // Entries are read in path order. A ZIP written by walking the tree in order (as most are)
+    // lists them so already: checked in a first pass that keeps one name, then streamed. Only
+    // an archive listed out of order costs memory per entry: its names, sorted.
+    let mut in_order = true;
+    let mut previous = String::new();
+    let mut pass = DirCursor::new(&dir);
+    while let Some(entry) = pass.next(&mut archive) {
+        let entry = entry.map_err(bad_zip)?;
+        if entry.name < previous {
+            in_order = false;
+            break;
+        }
+        previous = entry.name;
+    }
+    let order = if in_order {
+        Order::Listed(DirCursor::new(&dir))
+    } else {
+        let mut all = Vec::new();
+        let mut pass = DirCursor::new(&dir);
+        while let Some(entry) = pass.next(&mut archive) {
+            all.push(entry.map_err(bad_zip)?);
+        }
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Order::Sorted(all.into_iter())
+    };
+    Ok(Box::new(StorageZip { archive, order }))
+}
+
+/// The order a storage ZIP's entries are read in.
+enum Order {
+    /// As the central directory lists them (already in path order).
+    Listed(DirCursor),
+    /// Sorted by path.
+    Sorted(std::vec::IntoIter<Entry>),
+}
+
+/// SS-MIX2 storage read from a ZIP, one file at a time, in path order.
+struct StorageZip {
+    archive: BlockCache<Box<dyn Source>>,
+    order: Order,
+}
+
+impl Iterator for StorageZip {
+    type Item = Result<(String, Vec<u8>), EntryFault>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let entry = match &mut self.order {
+                Order::Listed(cursor) => match cursor.next(&mut self.archive)? {
+                    Ok(e) => e,
+                    Err(_) => return Some(Err(EntryFault::Broken)),
+                },
+                Order::Sorted(entries) => entries.next()?,
+            };
+            if entry.name.ends_with('/') {
+                continue;
+            }
+            if entry.name.is_empty() || crate::kenshin::is_unsafe_entry_name(&entry.name) {
+                return Some(Err(EntryFault::Unsafe(entry.index + 1)));
+            }
+            return Some(
+                match zipread::read_entry(&mut self.archive, &entry, MAX_STORAGE_ENTRY_BYTES) {
+                    Ok(bytes) => Ok((entry.name, bytes)),
+                    Err(EntryError::TooLarge) => Err(EntryFault::TooLarge(entry.index + 1)),
+                    Err(EntryError::Unreadable) => Err(EntryFault::Broken),
+                },
+            );
+        }
+    }
 }
 
 /// Reads SS-MIX2 entries patient by patient (entries are in path order, so a patient's files
@@ -200,17 +256,45 @@ impl Iterator for PatientGroups {
             }
             let (first_path, first) = match self.entries.next()? {
                 Ok(e) => e,
-                Err(_) => {
-                    self.failed = true;
+                Err(fault) => {
                     self.n_patients += 1;
+                    let (file, code, ja, en) = match fault {
+                        EntryFault::Broken => {
+                            self.failed = true;
+                            (
+                                self.label.clone(),
+                                "FMT0005TruncatedArchive",
+                                "提出物が途中で切れているか壊れています".to_owned(),
+                                "the submission archive is truncated or damaged".to_owned(),
+                            )
+                        }
+                        EntryFault::TooLarge(n) => (
+                            format!("{}:entry{n}", self.label),
+                            "FMT0008EntryTooLarge",
+                            format!(
+                                "展開後のサイズが上限 {MAX_STORAGE_ENTRY_BYTES} バイトを超えるため読みません"
+                            ),
+                            format!(
+                                "the entry decompresses to more than {MAX_STORAGE_ENTRY_BYTES} bytes and is not read"
+                            ),
+                        ),
+                        EntryFault::Unsafe(n) => (
+                            format!("{}:entry{n}", self.label),
+                            "FMT0007UnsafeEntryName",
+                            "ファイル名がアーカイブの外を指しています（..、絶対パス、ドライブ名）"
+                                .to_owned(),
+                            "the entry name escapes the archive (.., absolute path, drive letter)"
+                                .to_owned(),
+                        ),
+                    };
                     let d = tsumugi_model::Diagnostic {
-                        file: self.label.clone(),
+                        file,
                         record: self.n_patients,
                         line: None,
                         field: None,
-                        code: "FMT0005TruncatedArchive".to_owned(),
-                        reason_ja: "提出物が途中で切れているか壊れています".to_owned(),
-                        reason_en: "the submission archive is truncated or damaged".to_owned(),
+                        code: code.to_owned(),
+                        reason_ja: ja,
+                        reason_en: en,
                         severity: tsumugi_model::Severity::Error,
                     };
                     return Some(RecordOutcome {
@@ -246,8 +330,8 @@ impl Iterator for PatientGroups {
     }
 }
 
-/// Opens a reader over a file on disk: like [`open`], plus the formats that need random access
-/// (a 特定健診 submission ZIP reads its central directory first).
+/// Opens a reader over a file on disk: [`open`] over the file, buffered (ZIPs are read in
+/// place, not loaded).
 ///
 /// # Errors
 /// As [`open`], and [`OpenError::Io`].
@@ -260,14 +344,11 @@ pub fn open_file(format: Format, path: &Path) -> Result<Records, OpenError> {
         file: label.clone(),
         source,
     })?;
-    match format {
-        Format::KenshinZip => Ok(Box::new(crate::kenshin::read_submission_zip(&label, file))),
-        other => open(
-            other,
-            &label,
-            Box::new(BufReader::with_capacity(64 * 1024, file)),
-        ),
-    }
+    open(
+        format,
+        &label,
+        Box::new(BufReader::with_capacity(64 * 1024, file)),
+    )
 }
 
 /// Opens a reader over a folder: SS-MIX2 標準化ストレージ, walked in path order, one patient at

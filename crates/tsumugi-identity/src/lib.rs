@@ -39,5 +39,7 @@ pub use crate::error::{Error, Result};
 pub use crate::link::{LinkQuality, LinkSummary};
 pub use crate::optout::{Channel, Requester, StopOutcome, StopRequest, StopStatus};
 pub use crate::rules::RULE_VERSION;
-pub use crate::staging::{StagedFile, open_staged, remove_partial_stages, stage_file};
+pub use crate::staging::{
+    StagedFile, StagedReader, open_staged, remove_partial_stages, stage_file,
+};
 pub use crate::vault::{Admission, Eligibility, NoticeEntry, Vault};

@@ -19,6 +19,12 @@ static VAULT_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/va
 /// Rows per multi-row INSERT (well under both engines' bound-parameter limits).
 const INSERT_CHUNK: usize = 500;
 
+/// Bound parameters per multi-row INSERT on the submission path. Binding costs grow with the
+/// square of a statement's parameters on SQLite (sqlx maps each `$n` through
+/// `sqlite3_bind_parameter_name`, a linear scan): 5,500 parameters per statement spent a quarter
+/// of an end-to-end FHIR ingest there, about a hundred cost a few per cent of that.
+const PARAMS_PER_INSERT: usize = 120;
+
 /// The identity vault: encrypted identifiers of every source record, their links to persons,
 /// notices and stop requests. Only this crate can open it.
 pub struct Vault {
@@ -56,6 +62,30 @@ impl std::fmt::Debug for NoticeEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("NoticeEntry { .. }")
     }
+}
+
+/// A record's state on `as_of`, notified on `notified` (an ISO date), with `wait` days to wait.
+fn eligibility_of(as_of: Date, notified: Option<&str>, wait: i64) -> Eligibility {
+    match notified.and_then(|d| d.parse::<Date>().ok()) {
+        None => Eligibility::HeldNoNotice,
+        Some(d) if (as_of - d).num_days() < wait => Eligibility::HeldWaiting,
+        Some(_) => Eligibility::Usable,
+    }
+}
+
+/// One source record's columns, sealed, waiting for the chunk's multi-row INSERT.
+struct NewRecord {
+    record_no: i64,
+    patient_ref: Option<Vec<u8>>,
+    patient_id: Option<Vec<u8>>,
+    names: Vec<u8>,
+    birth_date: Vec<u8>,
+    sex: &'static str,
+    addresses: Vec<u8>,
+    insurances: Vec<u8>,
+    deceased_on: Vec<u8>,
+    /// Its match-key digests, for `link_keys`.
+    digests: Vec<(&'static str, Vec<u8>)>,
 }
 
 /// Whether a record's data may be used on a given day.
@@ -181,8 +211,32 @@ impl Vault {
             .begin()
             .await
             .map_err(Error::vault("begin"))?;
-        let mut out = Vec::with_capacity(records.len());
-        let mut link_rows: Vec<(&'static str, Vec<u8>, i64)> = Vec::new();
+        // Records of this chunk an earlier, interrupted run already stored (one query).
+        let mut existing: BTreeMap<i64, i64> = BTreeMap::new();
+        if let (Some(lo), Some(hi)) = (
+            records.iter().map(|(n, _)| *n).min(),
+            records.iter().map(|(n, _)| *n).max(),
+        ) {
+            let rows = sqlx::query(
+                "SELECT record_no, record_key FROM source_records \
+                 WHERE submission_id = $1 AND record_no BETWEEN $2 AND $3",
+            )
+            .bind(submission_id)
+            .bind(lo as i64)
+            .bind(hi as i64)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(Error::vault("look up records"))?;
+            for row in rows {
+                let no: i64 = row.try_get(0).map_err(Error::vault("look up records"))?;
+                let key: i64 = row.try_get(1).map_err(Error::vault("look up records"))?;
+                existing.insert(no, key);
+            }
+        }
+        let mut out: Vec<Option<Admission>> = Vec::with_capacity(records.len());
+        // Rows to insert: the sealed columns and the match-key digests.
+        let mut fresh: Vec<NewRecord> = Vec::new();
+        let mut numbers: BTreeSet<i64> = BTreeSet::new();
         for (record_no, attrs) in records {
             let keys = rules::match_keys(attrs);
             let digests: Vec<(&'static str, Vec<u8>)> =
@@ -202,19 +256,16 @@ impl Vault {
                 )
                 .find_map(|d| blocked.get(&d).cloned());
             if let Some(request_id) = hit {
-                out.push(Admission::OptedOut(request_id));
+                out.push(Some(Admission::OptedOut(request_id)));
                 continue;
             }
-            let existing = sqlx::query(
-                "SELECT record_key FROM source_records WHERE submission_id = $1 AND record_no = $2",
-            )
-            .bind(submission_id)
-            .bind(*record_no as i64)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(Error::vault("look up record"))?;
-            if let Some(row) = existing {
-                out.push(Admission::Stored(row.get(0)));
+            if let Some(key) = existing.get(&(*record_no as i64)) {
+                out.push(Some(Admission::Stored(*key)));
+                continue;
+            }
+            out.push(None);
+            // A record number seen earlier in this chunk is the same record.
+            if !numbers.insert(*record_no as i64) {
                 continue;
             }
             let patient_id = match &attrs.patient_id {
@@ -225,30 +276,86 @@ impl Vault {
                 )?),
                 None => None,
             };
-            let row = sqlx::query(
+            let row = NewRecord {
+                record_no: *record_no as i64,
+                patient_ref,
+                patient_id,
+                names: self.seal_json("source_records.names", &sealed::names(attrs), rng)?,
+                birth_date: self.seal_json("source_records.birth_date", &attrs.birth_date, rng)?,
+                sex: attrs.sex.code(),
+                addresses: self.seal_json(
+                    "source_records.addresses",
+                    &sealed::addresses(attrs),
+                    rng,
+                )?,
+                insurances: self.seal_json(
+                    "source_records.insurances",
+                    &sealed::insurances(attrs),
+                    rng,
+                )?,
+                deceased_on: self.seal_json(
+                    "source_records.deceased_on",
+                    &attrs.deceased_on,
+                    rng,
+                )?,
+                digests,
+            };
+            fresh.push(row);
+        }
+        // One multi-row INSERT per chunk; RETURNING names each row by its record number.
+        let mut link_rows: Vec<(&'static str, Vec<u8>, i64)> = Vec::new();
+        for chunk in fresh.chunks(PARAMS_PER_INSERT / 11) {
+            let sql = format!(
                 "INSERT INTO source_records (submission_id, record_no, provider_id, patient_ref, \
                  patient_id, names, birth_date, sex, addresses, insurances, deceased_on) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING record_key",
-            )
-            .bind(submission_id)
-            .bind(*record_no as i64)
-            .bind(provider.as_str())
-            .bind(patient_ref)
-            .bind(patient_id)
-            .bind(self.seal_json("source_records.names", &sealed::names(attrs), rng)?)
-            .bind(self.seal_json("source_records.birth_date", &attrs.birth_date, rng)?)
-            .bind(attrs.sex.code())
-            .bind(self.seal_json("source_records.addresses", &sealed::addresses(attrs), rng)?)
-            .bind(self.seal_json("source_records.insurances", &sealed::insurances(attrs), rng)?)
-            .bind(self.seal_json("source_records.deceased_on", &attrs.deceased_on, rng)?)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(Error::vault("store record"))?;
-            let record_key: i64 = row.get(0);
-            link_rows.extend(digests.into_iter().map(|(rule, d)| (rule, d, record_key)));
-            out.push(Admission::Stored(record_key));
+                 VALUES {} RETURNING record_no, record_key",
+                values_placeholders(chunk.len(), 11)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(submission_id)
+                    .bind(r.record_no)
+                    .bind(provider.as_str())
+                    .bind(r.patient_ref.clone())
+                    .bind(r.patient_id.clone())
+                    .bind(r.names.clone())
+                    .bind(r.birth_date.clone())
+                    .bind(r.sex)
+                    .bind(r.addresses.clone())
+                    .bind(r.insurances.clone())
+                    .bind(r.deceased_on.clone());
+            }
+            let rows = q
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(Error::vault("store records"))?;
+            let mut keys: BTreeMap<i64, i64> = BTreeMap::new();
+            for row in rows {
+                let no: i64 = row.try_get(0).map_err(Error::vault("store records"))?;
+                let key: i64 = row.try_get(1).map_err(Error::vault("store records"))?;
+                keys.insert(no, key);
+            }
+            for r in chunk {
+                let key = *keys
+                    .get(&r.record_no)
+                    .ok_or(Error::Internal("a stored record returned no key"))?;
+                link_rows.extend(r.digests.iter().map(|(rule, d)| (*rule, d.clone(), key)));
+                existing.insert(r.record_no, key);
+            }
         }
-        for chunk in link_rows.chunks(INSERT_CHUNK) {
+        let out: Vec<Admission> = out
+            .into_iter()
+            .zip(records)
+            .map(|(a, (record_no, _))| match a {
+                Some(a) => Ok(a),
+                None => existing
+                    .get(&(*record_no as i64))
+                    .map(|k| Admission::Stored(*k))
+                    .ok_or(Error::Internal("a record was neither stored nor refused")),
+            })
+            .collect::<Result<_>>()?;
+        for chunk in link_rows.chunks(PARAMS_PER_INSERT / 3) {
             let sql = format!(
                 "INSERT INTO link_keys (rule, digest, record_key) VALUES {} ON CONFLICT DO NOTHING",
                 values_placeholders(chunk.len(), 3)
@@ -352,19 +459,53 @@ impl Vault {
         .map_err(Error::vault("read eligibility"))?;
         let mut out = BTreeMap::new();
         for row in rows {
-            let key: i64 = row.get(0);
-            let provider = ProviderId(row.get(1));
-            let notified: Option<String> = row.get(2);
+            let key: i64 = row.try_get(0).map_err(Error::vault("read eligibility"))?;
+            let provider = ProviderId(row.try_get(1).map_err(Error::vault("read eligibility"))?);
+            let notified: Option<String> =
+                row.try_get(2).map_err(Error::vault("read eligibility"))?;
             let wait = waiting_days
                 .get(&provider)
                 .copied()
                 .unwrap_or(default_waiting_days);
-            let state = match notified.and_then(|d| d.parse::<Date>().ok()) {
-                None => Eligibility::HeldNoNotice,
-                Some(d) if (as_of - d).num_days() < wait => Eligibility::HeldWaiting,
-                Some(_) => Eligibility::Usable,
-            };
-            out.insert(key, state);
+            out.insert(key, eligibility_of(as_of, notified.as_deref(), wait));
+        }
+        Ok(out)
+    }
+
+    /// How many records of one submission are in each [`Eligibility`] state on `as_of`, as
+    /// [`Vault::eligibility`] decides it, counted in the database: the answer's size is the
+    /// number of distinct notice dates, not of records.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn eligibility_counts(
+        &self,
+        as_of: Date,
+        submission: i64,
+        waiting_days: &BTreeMap<ProviderId, i64>,
+        default_waiting_days: i64,
+    ) -> Result<BTreeMap<Eligibility, u64>> {
+        let rows = sqlx::query(
+            "SELECT r.provider_id, n.notified_on, COUNT(*) FROM source_records r \
+             LEFT JOIN notices n ON n.provider_id = r.provider_id AND n.patient_ref = r.patient_ref \
+             WHERE r.submission_id = $1 GROUP BY r.provider_id, n.notified_on",
+        )
+        .bind(submission)
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(Error::vault("count eligibility"))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let provider = ProviderId(row.try_get(0).map_err(Error::vault("count eligibility"))?);
+            let notified: Option<String> =
+                row.try_get(1).map_err(Error::vault("count eligibility"))?;
+            let n: i64 = row.try_get(2).map_err(Error::vault("count eligibility"))?;
+            let wait = waiting_days
+                .get(&provider)
+                .copied()
+                .unwrap_or(default_waiting_days);
+            *out.entry(eligibility_of(as_of, notified.as_deref(), wait))
+                .or_insert(0) += n as u64;
         }
         Ok(out)
     }

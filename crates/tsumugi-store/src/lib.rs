@@ -27,7 +27,7 @@ pub mod registry;
 mod research;
 pub mod testing;
 
-pub use crate::atomic::write_atomically;
+pub use crate::atomic::{AtomicFile, write_atomically};
 pub use crate::db::{Backend, Database, values_placeholders};
 pub use crate::error::{Error, Result};
 pub use crate::keys::{FileKeyProvider, KeyName, KeyProvider, SecretKey};

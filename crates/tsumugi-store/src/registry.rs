@@ -245,40 +245,86 @@ pub async fn mark_processed(
     Ok(())
 }
 
-/// Replaces a submission's diagnostics (so processing it again after a crash leaves one set).
+/// Removes a submission's diagnostics, before they are written again one batch at a time with
+/// [`append_rejections`] (so processing it again after a crash leaves one set).
 ///
 /// # Errors
-/// [`Error::Database`]; nothing changes then.
-pub async fn replace_rejections(
+/// [`Error::Database`].
+pub async fn clear_rejections(db: &Database, submission_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM rejections WHERE submission_id = $1")
+        .bind(submission_id)
+        .execute(db.pool())
+        .await
+        .map_err(Error::db("clear rejections"))?;
+    Ok(())
+}
+
+/// Rows per multi-row `INSERT` of diagnostics (9 parameters each; about a hundred parameters per
+/// statement, as binding costs grow with their square on SQLite).
+const REJECTION_ROWS_PER_INSERT: usize = 16;
+
+/// Appends a batch of a submission's diagnostics, in one transaction.
+///
+/// # Errors
+/// [`Error::Database`]; nothing of the batch is stored then.
+pub async fn append_rejections(
     db: &Database,
     submission_id: i64,
     diagnostics: &[Diagnostic],
 ) -> Result<()> {
+    if diagnostics.is_empty() {
+        return Ok(());
+    }
     let mut tx = db.pool().begin().await.map_err(Error::db("begin"))?;
-    sqlx::query("DELETE FROM rejections WHERE submission_id = $1")
-        .bind(submission_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("clear rejections"))?;
-    for d in diagnostics {
-        sqlx::query(
+    for chunk in diagnostics.chunks(REJECTION_ROWS_PER_INSERT) {
+        let sql = format!(
             "INSERT INTO rejections (submission_id, file, record_no, line_no, field, code, severity, reason_ja, reason_en) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(submission_id)
-        .bind(d.file.clone())
-        .bind(d.record as i64)
-        .bind(d.line.map(|l| l as i64))
-        .bind(d.field.clone())
-        .bind(d.code.clone())
-        .bind(severity_name(d.severity))
-        .bind(d.reason_ja.clone())
-        .bind(d.reason_en.clone())
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("store rejection"))?;
+             VALUES {}",
+            crate::values_placeholders(chunk.len(), 9)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for d in chunk {
+            q = q
+                .bind(submission_id)
+                .bind(d.file.clone())
+                .bind(d.record as i64)
+                .bind(d.line.map(|l| l as i64))
+                .bind(d.field.clone())
+                .bind(d.code.clone())
+                .bind(severity_name(d.severity))
+                .bind(d.reason_ja.clone())
+                .bind(d.reason_en.clone());
+        }
+        q.execute(&mut *tx)
+            .await
+            .map_err(Error::db("store rejections"))?;
     }
     tx.commit().await.map_err(Error::db("commit rejections"))
+}
+
+/// How many diagnostics of a submission are stored, by severity: `(errors, warnings)`.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn count_rejections(db: &Database, submission_id: i64) -> Result<(u64, u64)> {
+    let rows = sqlx::query(
+        "SELECT severity, COUNT(*) FROM rejections WHERE submission_id = $1 GROUP BY severity",
+    )
+    .bind(submission_id)
+    .fetch_all(db.pool())
+    .await
+    .map_err(Error::db("count rejections"))?;
+    let (mut errors, mut warnings) = (0u64, 0u64);
+    for row in rows {
+        let severity: String = row.try_get(0).map_err(Error::db("count rejections"))?;
+        let n: i64 = row.try_get(1).map_err(Error::db("count rejections"))?;
+        if severity == "error" {
+            errors += n as u64;
+        } else {
+            warnings += n as u64;
+        }
+    }
+    Ok((errors, warnings))
 }
 
 /// `warning` or `error`.

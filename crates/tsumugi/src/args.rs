@@ -232,7 +232,16 @@ pub struct BenchIngestArgs {
     /// Events to generate per format (at least this many).
     #[arg(long, default_value_t = 1_000_000)]
     pub(crate) events: u64,
-    /// The format: all, fhir, ssmix2, uke, kenshin-xml, kaigo or csv.
+    /// Bytes of input to generate per format, at least (e.g. 2000000000 for the 2 GB memory
+    /// check); the input has at least --events events too.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) bytes: u64,
+    /// Deflate the 特定健診 ZIP's entries (many more entries per byte; --bytes then counts the
+    /// documents before compression).
+    #[arg(long)]
+    pub(crate) zip_deflate: bool,
+    /// The format: all, fhir, ssmix2, uke, kenshin-zip, kaigo, csv (or kenshin-xml, a folder of
+    /// single documents).
     #[arg(long, default_value = "all")]
     pub(crate) format: String,
     /// Seed of the synthetic inputs.
@@ -242,15 +251,22 @@ pub struct BenchIngestArgs {
     /// afterwards).
     #[arg(long)]
     pub(crate) work: Option<PathBuf>,
-    /// Skip the end-to-end submissions (FHIR and UKE).
+    /// Skip the end-to-end submissions.
     #[arg(long)]
     pub(crate) no_end_to_end: bool,
+    /// The formats also submitted end to end (comma-separated, or all).
+    #[arg(long, default_value = "fhir,uke")]
+    pub(crate) end_to_end: String,
     /// Print the report as JSON.
     #[arg(long)]
     pub(crate) json: bool,
     /// Internal: parse this generated input in this process and print its figures as JSON.
     #[arg(long, hide = true)]
     pub(crate) parse_only: Option<PathBuf>,
+    /// Internal: submit this generated input end to end in this process (data directory under
+    /// --work) and print its figures as JSON.
+    #[arg(long, hide = true)]
+    pub(crate) end_to_end_only: Option<PathBuf>,
 }
 
 /// What `tsumugi bench` measures.

@@ -1,56 +1,86 @@
-//! `tsumugi bench ingest`: generates each format's input, then parses it in a child process of
-//! this same binary, so the peak RSS printed is that format's alone.
+//! `tsumugi bench ingest`: generates each format's input, then parses it — and submits it end
+//! to end — each in a child process of this same binary, so every peak RSS printed is that run's
+//! alone.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use tsumugi_app::Format;
-use tsumugi_app::bench::{self, ParseFigures, Report, Row};
+use tsumugi_app::bench::{self, EndToEndFigures, ParseFigures, Report, Row};
 
 use crate::args::BenchIngestArgs;
 use crate::output;
 
-fn formats(name: &str) -> Result<Vec<Format>> {
-    if name == "all" {
+fn formats(names: &str) -> Result<Vec<Format>> {
+    if names == "all" {
         return Ok(bench::FORMATS.to_vec());
     }
-    match Format::parse(name) {
-        Some(f) if bench::FORMATS.contains(&f) => Ok(vec![f]),
-        _ => bail!(
-            "unknown bench format {name}; use all, fhir, ssmix2, uke, kenshin-xml, kaigo or csv"
-        ),
+    names
+        .split(',')
+        .map(|name| match Format::parse(name.trim()) {
+            Some(f) if bench::GENERATED.contains(&f) => Ok(f),
+            _ => bail!(
+                "unknown bench format {name}; use all, fhir, ssmix2, uke, kenshin-zip, kenshin-xml, kaigo or csv"
+            ),
+        })
+        .collect()
+}
+
+/// Runs `bench ingest --format F <args> INPUT` in a child process of this binary and reads the
+/// figures it prints; `None` when the child cannot be started.
+fn in_child<T: serde::de::DeserializeOwned>(
+    format: Format,
+    args: &[&std::ffi::OsStr],
+    what: &str,
+) -> Result<Option<T>> {
+    let Ok(exe) = std::env::current_exe() else {
+        return Ok(None);
+    };
+    let Ok(out) = Command::new(exe)
+        .args(["bench", "ingest", "--format", format.as_str()])
+        .args(args)
+        .output()
+    else {
+        return Ok(None);
+    };
+    if !out.status.success() {
+        bail!(
+            "{what} {} in a child process failed: {}",
+            format.as_str(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
+    let figures = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("reading the child's {what} figures"))?;
+    Ok(Some(figures))
 }
 
 /// Parses `input` in a child process; falls back to this process when the child cannot run.
 fn parse_in_child(format: Format, input: &Path) -> Result<(ParseFigures, bool)> {
-    let exe = std::env::current_exe().ok();
-    if let Some(exe) = exe {
-        let out = Command::new(exe)
-            .args([
-                "bench",
-                "ingest",
-                "--format",
-                format.as_str(),
-                "--parse-only",
-            ])
-            .arg(input)
-            .output();
-        if let Ok(out) = out {
-            if out.status.success() {
-                let figures: ParseFigures = serde_json::from_slice(&out.stdout)
-                    .context("reading the child's parse figures")?;
-                return Ok((figures, true));
-            }
-            bail!(
-                "parsing {} in a child process failed: {}",
-                format.as_str(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+    let args = ["--parse-only".as_ref(), input.as_os_str()];
+    match in_child(format, &args, "parsing")? {
+        Some(f) => Ok((f, true)),
+        None => Ok((bench::parse(format, input)?, false)),
     }
-    Ok((bench::parse(format, input)?, false))
+}
+
+/// Submits `input` end to end in a child process; falls back to this process.
+async fn end_to_end_in_child(
+    format: Format,
+    input: &Path,
+    work: &Path,
+) -> Result<(EndToEndFigures, bool)> {
+    let args = [
+        "--end-to-end-only".as_ref(),
+        input.as_os_str(),
+        "--work".as_ref(),
+        work.as_os_str(),
+    ];
+    match in_child(format, &args, "end-to-end")? {
+        Some(f) => Ok((f, true)),
+        None => Ok((bench::end_to_end(format, input, work).await?, false)),
+    }
 }
 
 /// Runs `tsumugi bench ingest`.
@@ -61,6 +91,16 @@ pub async fn ingest(a: &BenchIngestArgs) -> Result<()> {
             bail!("--parse-only needs one --format");
         };
         let figures = bench::parse(format, input)?;
+        output::line(&serde_json::to_string(&figures)?);
+        return Ok(());
+    }
+    if let Some(input) = &a.end_to_end_only {
+        let ([format], Some(work)) = (&selected[..], &a.work) else {
+            bail!("--end-to-end-only needs one --format and --work");
+        };
+        let figures = bench::end_to_end(*format, input, work).await?;
+        // The data directory holds a copy of the input: remove it with the run.
+        let _ = std::fs::remove_dir_all(work.join(format!("data-{}", format.as_str())));
         output::line(&serde_json::to_string(&figures)?);
         return Ok(());
     }
@@ -88,25 +128,33 @@ async fn run(a: &BenchIngestArgs, selected: &[Format], work: &Path) -> Result<Re
     let mut rows = Vec::new();
     let mut e2e = Vec::new();
     let mut per_process = true;
+    let mut e2e_per_process = true;
+    let e2e_formats = if a.no_end_to_end {
+        Vec::new()
+    } else {
+        formats(&a.end_to_end)?
+    };
     for &format in selected {
         let dir: PathBuf = work.join(format.as_str());
-        let generated = bench::generate(format, a.events, &dir, a.seed)
+        let generated = bench::generate(format, a.events, a.bytes, a.zip_deflate, &dir, a.seed)
             .with_context(|| format!("generating {} input", format.as_str()))?;
         let (figures, child) = parse_in_child(format, &generated.path)?;
         per_process &= child;
         rows.push(Row::of(format, figures));
-        if !a.no_end_to_end && matches!(format, Format::Fhir | Format::Uke) {
-            e2e.push(
-                bench::end_to_end(format, &generated.path, work)
-                    .await
-                    .with_context(|| format!("end-to-end {}", format.as_str()))?,
-            );
+        if e2e_formats.contains(&format) {
+            let (figures, child) = end_to_end_in_child(format, &generated.path, work)
+                .await
+                .with_context(|| format!("end-to-end {}", format.as_str()))?;
+            e2e_per_process &= child;
+            e2e.push(figures);
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(Report {
         events_requested: a.events,
+        bytes_requested: a.bytes,
         seed: a.seed,
+        end_to_end_rss_per_process: e2e_per_process,
         rss_per_process: per_process,
         pass: rows.iter().all(|r| r.pass),
         formats: rows,

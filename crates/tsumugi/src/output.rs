@@ -208,8 +208,14 @@ pub fn demo(r: &DemoReport) {
 /// The `tsumugi bench ingest` table.
 pub fn bench(r: &tsumugi_app::bench::Report) {
     println!(
-        "取込性能 / ingest throughput: ≥{} events per format, one core, seed {}",
-        r.events_requested, r.seed
+        "取込性能 / ingest throughput: ≥{} events{} per format, one core, seed {}",
+        r.events_requested,
+        if r.bytes_requested > 0 {
+            format!(" and ≥{} bytes", r.bytes_requested)
+        } else {
+            String::new()
+        },
+        r.seed
     );
     println!(
         "{:<12} {:>9} {:>9} {:>10} {:>8} {:>8} {:>11} {:>11} {:>9} {:>7} {:>5}",
@@ -250,12 +256,20 @@ pub fn bench(r: &tsumugi_app::bench::Report) {
     if !r.end_to_end.is_empty() {
         println!("end to end (ingest::submit: staging + vault + research store):");
         println!(
-            "{:<12} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>11}",
-            "format", "input MB", "records", "accepted", "events", "s", "MB/s", "records/s"
+            "{:<12} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>11} {:>9}",
+            "format",
+            "input MB",
+            "records",
+            "accepted",
+            "events",
+            "s",
+            "MB/s",
+            "records/s",
+            "RSS MB"
         );
         for e in &r.end_to_end {
             println!(
-                "{:<12} {:>9.1} {:>9} {:>9} {:>10} {:>8.2} {:>8.1} {:>11.0}",
+                "{:<12} {:>9.1} {:>9} {:>9} {:>10} {:>8.2} {:>8.1} {:>11.0} {:>9}",
                 e.format,
                 e.input_bytes as f64 / 1e6,
                 e.records,
@@ -263,8 +277,13 @@ pub fn bench(r: &tsumugi_app::bench::Report) {
                 e.events,
                 e.seconds,
                 e.mb_per_s,
-                e.records_per_s
+                e.records_per_s,
+                e.peak_rss_bytes
+                    .map_or_else(|| "-".to_owned(), |b| format!("{:.0}", b as f64 / 1e6)),
             );
+        }
+        if !r.end_to_end_rss_per_process {
+            println!("(end-to-end peak RSS is the process peak, generation included)");
         }
     }
     println!(

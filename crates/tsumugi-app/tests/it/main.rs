@@ -6,4 +6,5 @@ mod demo;
 mod formats;
 mod optout;
 mod recovery;
+mod rejections;
 mod support;

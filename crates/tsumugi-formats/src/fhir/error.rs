@@ -31,6 +31,9 @@ pub enum FhirError {
     /// The record ends before its JSON value does.
     #[error("record is truncated")]
     Truncated,
+    /// One line (or the one whole document) is over 64 MiB: not read, memory stays bounded.
+    #[error("record is over 64 MiB (one NDJSON line or the whole document); not read")]
+    TooLarge,
     /// The record is not UTF-8.
     #[error("record is not valid UTF-8")]
     InvalidUtf8,
@@ -72,6 +75,7 @@ impl FhirError {
             FhirError::EnteredInError => "FHIR0012EnteredInError",
             FhirError::ImpreciseDate => "FHIR0013ImpreciseDate",
             FhirError::Io => "FHIR0014Io",
+            FhirError::TooLarge => "FHIR0015TooLarge",
         }
     }
 
@@ -92,6 +96,9 @@ impl FhirError {
             FhirError::EnteredInError => "誤入力（entered-in-error）のリソースを無視しました",
             FhirError::ImpreciseDate => "日付が年月までのため月初日を使用しました",
             FhirError::Io => "入力を読み取れません",
+            FhirError::TooLarge => {
+                "レコードが64 MiBを超えるため読みません（NDJSONの1行または文書全体）"
+            }
         }
     }
 
@@ -101,6 +108,7 @@ impl FhirError {
             FhirError::InvalidJson
             | FhirError::NoPatient
             | FhirError::Truncated
+            | FhirError::TooLarge
             | FhirError::InvalidUtf8
             | FhirError::NotAResource
             | FhirError::UnsupportedBundleType

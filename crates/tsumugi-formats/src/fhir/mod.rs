@@ -16,5 +16,5 @@ mod writer;
 
 pub use crate::fhir::codes::{code_system_from_uri, system_uri};
 pub use crate::fhir::error::FhirError;
-pub use crate::fhir::reader::FhirReader;
+pub use crate::fhir::reader::{FhirReader, MAX_RECORD_BYTES};
 pub use crate::fhir::writer::{BundleContext, write_bundle};

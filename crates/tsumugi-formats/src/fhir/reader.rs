@@ -8,7 +8,7 @@
 //! A line that is not JSON, is truncated or is not UTF-8 rejects that record only; reading goes
 //! on with the next line. An I/O error ends the iteration after one rejected outcome.
 
-use std::io::{BufRead, ErrorKind};
+use std::io::{BufRead, ErrorKind, Read};
 
 use serde_json::Value;
 
@@ -100,8 +100,12 @@ impl<R: BufRead> FhirReader<R> {
         self.done = true;
         let mut doc = first_line.to_vec();
         doc.push(b'\n');
-        if self.reader.read_to_end(&mut doc).is_err() {
+        let room = MAX_RECORD_BYTES.saturating_sub(doc.len() as u64) + 1;
+        if (&mut self.reader).take(room).read_to_end(&mut doc).is_err() {
             return self.reject(FhirError::Io, start);
+        }
+        if doc.len() as u64 > MAX_RECORD_BYTES {
+            return self.reject(FhirError::TooLarge, start);
         }
         let Ok(text) = std::str::from_utf8(&doc) else {
             return self.reject(FhirError::InvalidUtf8, start);
@@ -121,10 +125,25 @@ impl<R: BufRead> Iterator for FhirReader<R> {
         while !self.done {
             let mut buf = std::mem::take(&mut self.buf);
             buf.clear();
-            match self.reader.read_until(b'\n', &mut buf) {
+            match (&mut self.reader)
+                .take(MAX_RECORD_BYTES + 1)
+                .read_until(b'\n', &mut buf)
+            {
                 Ok(0) => {
                     self.done = true;
                     return None;
+                }
+                Ok(n) if n as u64 > MAX_RECORD_BYTES => {
+                    self.lines_read += 1;
+                    self.records += 1;
+                    self.started = true;
+                    let line = self.lines_read;
+                    if skip_line(&mut self.reader).is_err() {
+                        self.done = true;
+                    }
+                    buf.clear();
+                    self.buf = buf;
+                    return Some(self.reject(FhirError::TooLarge, line));
                 }
                 Ok(_) => self.lines_read += 1,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {
@@ -158,6 +177,29 @@ impl<R: BufRead> Iterator for FhirReader<R> {
             return Some(outcome);
         }
         None
+    }
+}
+
+/// The largest NDJSON line, or whole document, read (64 MiB; one patient's Bundle is far less).
+pub const MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Skips the rest of an over-long line, up to and including its `\n`, without keeping it.
+fn skip_line<R: BufRead>(r: &mut R) -> std::io::Result<()> {
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                r.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                r.consume(n);
+            }
+        }
     }
 }
 

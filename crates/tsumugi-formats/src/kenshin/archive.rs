@@ -2,9 +2,10 @@
 //!
 //! Layout (possibly under one top folder): the index `ix08*.xml`, the summary `su08*.xml`, one
 //! CDA per person under `DATA/`, claims (`cc08*`) under `CLAIMS/`, optionally the schemas under
-//! `XSD/`. The central directory is read first (names only) to classify entries; then each entry
-//! is opened, read (capped at [`MAX_ENTRY_BYTES`]) and dropped before the next, so memory is
-//! bounded by one entry.
+//! `XSD/`. The central directory is walked first (names only, nothing kept) to count entries and
+//! find the schemas; then walked again, each entry opened, read (capped at [`MAX_ENTRY_BYTES`]
+//! decompressed) and dropped before the next, so memory is bounded by one entry whatever the
+//! number of entries (see `crate::zipread`).
 //!
 //! Outcomes: one per `DATA/` document (record number = the entry's 1-based position in the
 //! archive); one rejected outcome per entry whose name escapes the archive (`..`, absolute path,
@@ -20,14 +21,13 @@
 use std::collections::VecDeque;
 use std::io::{Read, Seek};
 
-use zip::ZipArchive;
-
 use crate::RecordOutcome;
 use crate::diag::{Where, renumber};
 use crate::kenshin::cda::{CdaConfig, read_cda_with};
 use crate::kenshin::error::KenshinError;
 use crate::kenshin::schema;
 use crate::kenshin::tree::{self, Node};
+use crate::zipread::{self, BlockCache, DirCursor, Entry, EntryError, find_dir};
 
 /// The largest archive entry read (32 MiB); larger entries are rejected.
 pub const MAX_ENTRY_BYTES: u64 = 32 * 1024 * 1024;
@@ -44,7 +44,9 @@ enum Kind {
     Other,
 }
 
-fn is_unsafe(name: &str) -> bool {
+/// Whether a ZIP entry name escapes the archive: absolute, with a drive letter, a NUL, or a `..`
+/// component (`\\` counts as `/`).
+pub fn is_unsafe_entry_name(name: &str) -> bool {
     let n = name.replace('\\', "/");
     let b = n.as_bytes();
     n.starts_with('/')
@@ -54,7 +56,7 @@ fn is_unsafe(name: &str) -> bool {
 }
 
 fn classify(name: &str) -> Kind {
-    if is_unsafe(name) {
+    if is_unsafe_entry_name(name) {
         return Kind::Unsafe;
     }
     if name.ends_with('/') {
@@ -86,7 +88,7 @@ fn entry_label(file_label: &str, name: &str, pos: usize) -> String {
     let plain = name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b));
-    if plain && !is_unsafe(name) {
+    if plain && !is_unsafe_entry_name(name) {
         format!("{file_label}:{name}")
     } else {
         format!("{file_label}:entry{pos}")
@@ -103,9 +105,9 @@ pub fn read_submission_zip<R: Read + Seek>(
 
 struct SubmissionReader<R: Read + Seek> {
     label: String,
-    archive: Option<ZipArchive<R>>,
-    kinds: Vec<(Kind, String)>,
-    next: usize,
+    archive: Option<BlockCache<R>>,
+    /// The reading pass over the central directory.
+    cursor: Option<DirCursor>,
     pending: VecDeque<RecordOutcome>,
     config: CdaConfig,
     check_index: bool,
@@ -122,13 +124,20 @@ fn rejected(at: &Where<'_>, err: KenshinError, field: Option<&str>) -> RecordOut
     }
 }
 
+fn kind_of(name: &str) -> Kind {
+    if name.is_empty() {
+        Kind::Unsafe
+    } else {
+        classify(name)
+    }
+}
+
 impl<R: Read + Seek> SubmissionReader<R> {
     fn new(file_label: &str, zip: R) -> SubmissionReader<R> {
         let mut me = SubmissionReader {
             label: file_label.to_owned(),
             archive: None,
-            kinds: Vec::new(),
-            next: 0,
+            cursor: None,
             pending: VecDeque::new(),
             config: CdaConfig {
                 check_schema: false,
@@ -142,75 +151,58 @@ impl<R: Read + Seek> SubmissionReader<R> {
             record: 1,
             line: None,
         };
-        match ZipArchive::new(zip) {
-            Err(_) => me
-                .pending
-                .push_back(rejected(&at, KenshinError::InvalidArchive, None)),
-            Ok(archive) => {
-                for i in 0..archive.len() {
-                    let name = match archive.name_for_index(i) {
-                        Some(Ok(n)) => n.into_owned(),
-                        _ => String::new(),
-                    };
-                    let kind = if name.is_empty() {
-                        Kind::Unsafe
-                    } else {
-                        classify(&name)
-                    };
-                    let lower = name.to_ascii_lowercase();
-                    if kind == Kind::Xsd
-                        && lower
-                            .rsplit('/')
-                            .next()
-                            .is_some_and(|b| b.starts_with("hc08"))
-                    {
-                        me.config.check_schema = true;
-                    }
-                    if kind == Kind::Xsd
-                        && lower
-                            .rsplit('/')
-                            .next()
-                            .is_some_and(|b| b.starts_with("ix08"))
-                    {
-                        me.check_index = true;
-                    }
-                    match kind {
-                        Kind::Data => {
-                            me.n_data += 1;
-                            me.n_counted += 1;
-                        }
-                        Kind::Claim | Kind::Summary => me.n_counted += 1,
-                        _ => {}
-                    }
-                    me.kinds.push((kind, name));
+        let opened = BlockCache::new(zip).and_then(|mut r| find_dir(&mut r).map(|d| (r, d)));
+        let Ok((mut archive, dir)) = opened else {
+            me.pending
+                .push_back(rejected(&at, KenshinError::InvalidArchive, None));
+            return me;
+        };
+        // First pass over the directory: counts and which schemas are present; nothing kept.
+        let mut has_index = false;
+        let mut counting = DirCursor::new(&dir);
+        while let Some(entry) = counting.next(&mut archive) {
+            let Ok(entry) = entry else {
+                me.pending
+                    .push_back(rejected(&at, KenshinError::InvalidArchive, None));
+                return me;
+            };
+            let kind = kind_of(&entry.name);
+            let lower = entry.name.to_ascii_lowercase();
+            let base = lower.rsplit('/').next().unwrap_or_default();
+            if kind == Kind::Xsd && base.starts_with("hc08") {
+                me.config.check_schema = true;
+            }
+            if kind == Kind::Xsd && base.starts_with("ix08") {
+                me.check_index = true;
+            }
+            match kind {
+                Kind::Data => {
+                    me.n_data += 1;
+                    me.n_counted += 1;
                 }
-                if !me.kinds.iter().any(|(k, _)| *k == Kind::Index) {
-                    me.pending
-                        .push_back(rejected(&at, KenshinError::MissingIndex, None));
-                }
-                me.archive = Some(archive);
+                Kind::Claim | Kind::Summary => me.n_counted += 1,
+                Kind::Index => has_index = true,
+                _ => {}
             }
         }
+        if !has_index {
+            me.pending
+                .push_back(rejected(&at, KenshinError::MissingIndex, None));
+        }
+        me.cursor = Some(DirCursor::new(&dir));
+        me.archive = Some(archive);
         me
     }
 
-    /// Reads entry `i` into memory, or the fault that rejects it.
-    fn read_entry(&mut self, i: usize) -> Result<Vec<u8>, KenshinError> {
+    /// Reads `entry` into memory, or the fault that rejects it.
+    fn read_entry(&mut self, entry: &Entry) -> Result<Vec<u8>, KenshinError> {
         let Some(archive) = self.archive.as_mut() else {
             return Err(KenshinError::InvalidArchive);
         };
-        let entry = archive
-            .by_index(i)
-            .map_err(|_| KenshinError::InvalidArchive)?;
-        let mut buf = Vec::new();
-        entry
-            .take(MAX_ENTRY_BYTES + 1)
-            .read_to_end(&mut buf)
-            .map_err(|_| KenshinError::InvalidArchive)?;
-        if buf.len() as u64 > MAX_ENTRY_BYTES {
-            return Err(KenshinError::EntryTooLarge);
-        }
-        Ok(buf)
+        zipread::read_entry(archive, entry, MAX_ENTRY_BYTES).map_err(|e| match e {
+            EntryError::TooLarge => KenshinError::EntryTooLarge,
+            EntryError::Unreadable => KenshinError::InvalidArchive,
+        })
     }
 
     fn parse_xml(bytes: &[u8]) -> Result<Node, KenshinError> {
@@ -230,11 +222,10 @@ impl<R: Read + Seek> SubmissionReader<R> {
         }
     }
 
-    fn entry(&mut self, i: usize) {
-        let Some((kind, name)) = self.kinds.get(i).cloned() else {
-            return;
-        };
-        let label = entry_label(&self.label, &name, i + 1);
+    fn entry(&mut self, entry: &Entry) {
+        let (i, name) = (entry.index, entry.name.as_str());
+        let kind = kind_of(name);
+        let label = entry_label(&self.label, name, i + 1);
         let at = Where {
             file: &label,
             record: i as u64 + 1,
@@ -248,7 +239,7 @@ impl<R: Read + Seek> SubmissionReader<R> {
             }
             // Not a record; entries outside the known layout are skipped.
             Kind::Other => {}
-            Kind::Data => match self.read_entry(i) {
+            Kind::Data => match self.read_entry(entry) {
                 Err(e) => self.pending.push_back(rejected(&at, e, None)),
                 Ok(bytes) => {
                     let mut o = read_cda_with(&label, &bytes, &self.config);
@@ -257,7 +248,7 @@ impl<R: Read + Seek> SubmissionReader<R> {
                 }
             },
             Kind::Index | Kind::Summary | Kind::Claim => {
-                let node = match self.read_entry(i).and_then(|b| Self::parse_xml(&b)) {
+                let node = match self.read_entry(entry).and_then(|b| Self::parse_xml(&b)) {
                     Ok(n) => n,
                     Err(e) => {
                         self.pending.push_back(rejected(&at, e, None));
@@ -305,12 +296,32 @@ impl<R: Read + Seek> Iterator for SubmissionReader<R> {
             if let Some(o) = self.pending.pop_front() {
                 return Some(o);
             }
-            if self.next >= self.kinds.len() {
+            let (Some(cursor), Some(archive)) = (self.cursor.as_mut(), self.archive.as_mut())
+            else {
                 return None;
+            };
+            match cursor.next(archive)? {
+                Ok(entry) => self.entry(&entry),
+                Err(_) => {
+                    let at = Where {
+                        file: &self.label,
+                        record: cursor.position() as u64 + 1,
+                        line: None,
+                    };
+                    let o = rejected(&at, KenshinError::InvalidArchive, None);
+                    self.pending.push_back(o);
+                }
             }
-            let i = self.next;
-            self.next += 1;
-            self.entry(i);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_entry_limit_is_the_one_the_diagnostic_names() {
+        assert_eq!(super::MAX_ENTRY_BYTES, 32 * 1024 * 1024);
+        let e = crate::kenshin::KenshinError::EntryTooLarge;
+        assert!(e.to_string().contains("32 MiB"));
     }
 }

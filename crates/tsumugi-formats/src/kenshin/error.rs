@@ -50,8 +50,9 @@ pub enum KenshinError {
     /// The archive could not be read (not a ZIP, or a damaged entry).
     #[error("archive could not be read")]
     InvalidArchive,
-    /// An archive entry is larger than the per-entry limit.
-    #[error("archive entry exceeds the size limit")]
+    /// An archive entry decompresses to more than the per-entry limit
+    /// ([`crate::kenshin::MAX_ENTRY_BYTES`], 32 MiB): a zip bomb or a misplaced file.
+    #[error("archive entry decompresses to more than the 32 MiB per-entry limit; not read")]
     EntryTooLarge,
     /// The index `totalRecordCount` or the summary `totalSubjectCount` differs from the archive.
     #[error("count in index or summary does not match the archive")]
@@ -102,7 +103,9 @@ impl KenshinError {
             KenshinError::SchemaViolation => "XMLスキーマに違反しています",
             KenshinError::PathTraversal => "アーカイブ外を指すエントリ名です",
             KenshinError::InvalidArchive => "アーカイブを読み取れません",
-            KenshinError::EntryTooLarge => "エントリが上限サイズを超えています",
+            KenshinError::EntryTooLarge => {
+                "エントリの展開後のサイズが上限（32 MiB）を超えるため読みません"
+            }
             KenshinError::CountMismatch => {
                 "インデックスまたは集計情報の件数がアーカイブと一致しません"
             }

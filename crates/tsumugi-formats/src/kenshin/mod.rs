@@ -18,7 +18,7 @@ mod schema;
 mod tree;
 mod zip_writer;
 
-pub use crate::kenshin::archive::{MAX_ENTRY_BYTES, read_submission_zip};
+pub use crate::kenshin::archive::{MAX_ENTRY_BYTES, is_unsafe_entry_name, read_submission_zip};
 pub use crate::kenshin::cda::{
     CdaConfig, OID_BRANCH, OID_INSURER, OID_ITEM_CODE, OID_NUMBER, OID_SEX, OID_SYMBOL,
     is_item_code, patient_id, read_cda, read_cda_with, write_cda,

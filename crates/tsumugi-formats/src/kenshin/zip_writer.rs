@@ -45,6 +45,7 @@ pub struct SubmissionHeader<'a> {
 /// ```
 pub struct SubmissionZipWriter<W: Write + Seek> {
     zip: ZipWriter<W>,
+    options: SimpleFileOptions,
     n: u64,
     index: String,
     summary: String,
@@ -56,10 +57,6 @@ impl<W: Write + Seek> std::fmt::Debug for SubmissionZipWriter<W> {
             .field("documents", &self.n)
             .finish_non_exhaustive()
     }
-}
-
-fn options() -> SimpleFileOptions {
-    SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated)
 }
 
 fn xml_attr(s: &str) -> String {
@@ -90,10 +87,22 @@ impl<W: Write + Seek> SubmissionZipWriter<W> {
         );
         SubmissionZipWriter {
             zip: ZipWriter::new(out),
+            options: SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .compression_level(Some(1)),
             n: 0,
             index,
             summary,
         }
+    }
+
+    /// Stores the entries uncompressed (deflated by default): the archive's size is then the
+    /// documents' size, as a benchmark of the reader wants.
+    #[must_use]
+    pub fn stored(mut self) -> SubmissionZipWriter<W> {
+        self.options =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        self
     }
 
     /// Adds one person's CDA document (as written by [`crate::kenshin::write_cda`]) as
@@ -104,7 +113,7 @@ impl<W: Write + Seek> SubmissionZipWriter<W> {
     pub fn add_document(&mut self, cda: &[u8]) -> io::Result<()> {
         self.n += 1;
         self.zip
-            .start_file(format!("DATA/h{:010}.xml", self.n), options())
+            .start_file(format!("DATA/h{:010}.xml", self.n), self.options)
             .map_err(io::Error::other)?;
         self.zip.write_all(cda)
     }
@@ -136,7 +145,7 @@ impl<W: Write + Seek> SubmissionZipWriter<W> {
         let _ = write!(index, "<totalRecordCount value=\"{}\"/>\n</index>\n", n + 1);
         for (name, body) in [("su08_V08.xml", summary), ("ix08_V08.xml", index)] {
             self.zip
-                .start_file(name, options())
+                .start_file(name, self.options)
                 .map_err(io::Error::other)?;
             self.zip.write_all(body.as_bytes())?;
         }

@@ -662,3 +662,32 @@ proptest! {
         let _ = read_all(&bytes);
     }
 }
+
+#[test]
+fn an_over_long_line_is_rejected_and_the_next_line_is_read() {
+    let patient =
+        br#"{"resourceType":"Patient","id":"p1","gender":"male","birthDate":"1960-04-02"}"#;
+    let cap = tsumugi_formats::fhir::MAX_RECORD_BYTES as usize;
+    let mut input = vec![b' '; cap + 10];
+    input[0] = b'{';
+    input.push(b'\n');
+    input.extend_from_slice(patient);
+    input.push(b'\n');
+    let out = read_all(&input);
+    assert_eq!(out.len(), 2);
+    let d = out[0].result.as_ref().unwrap_err();
+    assert_eq!(
+        (d.code.as_str(), out[0].line),
+        ("FHIR0015TooLarge", Some(1))
+    );
+    assert!(d.reason_en.contains("64 MiB"));
+    assert!(out[1].result.is_ok(), "{:?}", out[1]);
+    assert_eq!(out[1].line, Some(2));
+    // A whole document over the cap: one rejection, nothing kept.
+    let mut doc = b"{\n  \"resourceType\": \"Bundle\",\n".to_vec();
+    doc.extend(std::iter::repeat_n(b' ', cap));
+    doc.extend_from_slice(b"\n}\n");
+    let out = read_all(&doc);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].result.as_ref().unwrap_err().code, "FHIR0015TooLarge");
+}

@@ -8,5 +8,6 @@ mod fhir;
 mod fuzz_regressions;
 mod kaigo;
 mod kenshin;
+mod open;
 mod ssmix2;
 mod uke;

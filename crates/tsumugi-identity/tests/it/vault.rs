@@ -174,6 +174,18 @@ async fn link_notice_optout_and_purge_on_every_backend() {
         assert_eq!(e[&k1[0]], Eligibility::Usable, "{backend}");
         assert_eq!(e[&k1[1]], Eligibility::HeldWaiting, "{backend}");
         assert_eq!(e[&k2[0]], Eligibility::HeldNoNotice, "{backend}");
+        // Counted per submission in the database, the same states.
+        for (submission, keys) in [(1, &k1), (2, &k2)] {
+            let counts = vault
+                .eligibility_counts(d("2026-04-01"), submission, &BTreeMap::new(), 30)
+                .await
+                .unwrap();
+            let mut expected: BTreeMap<Eligibility, u64> = BTreeMap::new();
+            for k in keys.iter() {
+                *expected.entry(e[k]).or_insert(0) += 1;
+            }
+            assert_eq!(counts, expected, "{backend}: submission {submission}");
+        }
 
         // Profiles: only the month of birth leaves the vault.
         let usable: BTreeSet<i64> = map.keys().copied().collect();

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET=${1:-60}
 shift || true
-ALL_TARGETS=(fhir_ndjson ssmix2_entries uke kenshin_cda kenshin_zip kaigo csvmap sniff folder)
+ALL_TARGETS=(fhir_ndjson ssmix2_entries ssmix2_zip uke kenshin_cda kenshin_zip kaigo csvmap sniff folder)
 if [ "$#" -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 
 FIX=crates/tsumugi-formats/tests/fixtures
@@ -93,6 +93,20 @@ if command -v zip >/dev/null 2>&1; then
   (cd "$tmp" && zip -qr sub.zip sub)
   cp "$tmp/sub.zip" fuzz/corpus/kenshin_zip/sub.zip
   rm -rf "$tmp"
+fi
+# SS-MIX2 storage as a ZIP: the sample storage, deflated and stored (built by python3, if present).
+seed ssmix2_zip
+if command -v python3 >/dev/null 2>&1; then
+  python3 - "$FIX" fuzz/corpus/ssmix2_zip <<'PY'
+import os, sys, zipfile
+root, out = os.path.join(sys.argv[1], "ssmix2"), sys.argv[2]
+for name, method in (("deflated.zip", zipfile.ZIP_DEFLATED), ("stored.zip", zipfile.ZIP_STORED)):
+    with zipfile.ZipFile(os.path.join(out, name), "w", method) as z:
+        for d, _, files in sorted(os.walk(root)):
+            for f in sorted(files):
+                p = os.path.join(d, f)
+                z.write(p, os.path.relpath(p, root))
+PY
 fi
 # sniff: every fixture and seed file (not the grown corpora), as `name NUL head`.
 mkdir -p fuzz/corpus/sniff

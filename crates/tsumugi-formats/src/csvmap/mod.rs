@@ -1,5 +1,5 @@
 //! Mapped CSV: municipal exports (妊婦健診, 乳幼児健診, 予防接種, 住民票 deaths …) described by a
-//! TOML [`Mapping`] and read by [`MappedCsvReader`].
+//! TOML [`Mapping`], read by [`MappedCsvReader`] and written by [`write_mapped_csv`].
 //!
 //! A mapping names the encoding (`utf-8` or `cp932`), the delimiter, whether the first line is a
 //! header, the accepted date formats (chrono `strftime` patterns, or `wareki` for every 和暦 and
@@ -35,7 +35,9 @@
 mod error;
 mod mapping;
 mod reader;
+mod writer;
 
 pub use crate::csvmap::error::{CsvMapError, MappingError};
 pub use crate::csvmap::mapping::{CsvEncoding, EventColumns, IdentityColumns, Mapping, SexCodes};
 pub use crate::csvmap::reader::MappedCsvReader;
+pub use crate::csvmap::writer::{Written, write_mapped_csv};

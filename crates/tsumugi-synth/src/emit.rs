@@ -15,6 +15,7 @@ use tsumugi_model::{
 
 use crate::error::Result;
 use crate::formats::{BatchOf, Target, derive_patient_id, write_record};
+use crate::link::RecordTruth;
 use crate::output::Sink;
 use crate::person::{Card, Person, ProviderKey, Residence, World};
 use crate::providers::{Provider, municipality_provider_id, patient_id};
@@ -359,6 +360,7 @@ pub(crate) fn emit_person(
         .unwrap_or_default();
     let current_res = p.residence_at(end).cloned();
     let current_card = p.card_at(end).cloned();
+    let twin = p.twin_of.map(person_id).unwrap_or_default();
 
     for (key, events) in &p.contacts {
         let (Some(first), Some(_)) = (events.first(), events.last()) else {
@@ -517,11 +519,8 @@ pub(crate) fn emit_person(
                 (Some(c), false) => vec![insurance(c, pr.symbol_fullwidth)],
                 _ => Vec::new(),
             };
-            if card != current_card
-                && !pr.no_insurance
-                && target != Target::Kaigo
-                && !tags.contains(&"old_insurance")
-            {
+            let old_card = card != current_card && !pr.no_insurance && target != Target::Kaigo;
+            if old_card && !tags.contains(&"old_insurance") {
                 tags.push("old_insurance");
             }
             let deceased_on = p.deceased_on.filter(|d| {
@@ -575,6 +574,12 @@ pub(crate) fn emit_person(
                     bundle_id: &bundle_id,
                     as_of: w.as_of,
                     care_level: care_level.as_deref(),
+                    truth: RecordTruth {
+                        person_id: &pid,
+                        tags: &tags,
+                        old_insurance: old_card,
+                        twin_of: &twin,
+                    },
                 },
                 record,
             )?;
@@ -621,7 +626,6 @@ pub(crate) fn emit_person(
         .and_then(|r| w.refdata.municipalities.get(r.muni))
         .map(|m| (m.code.get(..2).unwrap_or("").to_owned(), m.code.clone()))
         .unwrap_or_default();
-    let twin = p.twin_of.map(person_id).unwrap_or_default();
     let dec = p.deceased_on.map(|d| d.to_string()).unwrap_or_default();
     sink.truth_persons.row([
         pid.as_str(),

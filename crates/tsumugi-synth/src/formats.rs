@@ -63,6 +63,7 @@ use tsumugi_model::{
 use crate::codes;
 use crate::emit::RunState;
 use crate::error::{Result, io_err};
+use crate::link::RecordTruth;
 use crate::output::Sink;
 
 /// The format a provider writes.
@@ -229,10 +230,12 @@ pub(crate) struct BatchOf<'a> {
     /// the one in force before the batch, else the provider's first (a certification dated
     /// within the month of the first service is written after that month's first line).
     pub care_level: Option<&'a str>,
+    /// The person and noise of the record, for the identity-only output.
+    pub truth: RecordTruth<'a>,
 }
 
 /// Writes `record` (of the batch `at`) in `target`'s format, the events it cannot carry to FHIR
-/// NDJSON.
+/// NDJSON; in identity-only mode, its rows of the link outputs instead.
 pub(crate) fn write_record(
     sink: &mut Sink,
     state: &mut RunState,
@@ -246,6 +249,9 @@ pub(crate) fn write_record(
     let patient = record.identity.patient_id.clone().unwrap_or_default();
     state.records += 1;
     state.events += record.events.len() as u64;
+    if let Some(link) = &mut sink.link {
+        return link.write(pid, batch, &record.identity, &at.truth);
+    }
     let rest = match target {
         Target::Fhir => record,
         Target::Ssmix2 => {

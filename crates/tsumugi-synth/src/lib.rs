@@ -54,6 +54,24 @@
 //! person's current one), `name_history` (a municipality lists earlier surnames),
 //! `notice_missing`, `notice_recent`.
 //!
+//! # Identity-only output (for record-linkage benchmarks)
+//!
+//! [`generate_link_records`] runs the same generation (the same persons, providers, patient ids
+//! and identity noise as [`generate`] with the same [`SynthConfig`], in the same order) but
+//! writes no submission, event, notice or stop request: only one flat row of identity
+//! attributes per record (provider, patient and batch), and its truth. It stops after the
+//! household unit (a person and the babies born to her) in which the written rows reach the
+//! requested count, so twins come in pairs.
+//!
+//! | path | content |
+//! |---|---|
+//! | `records.csv` | `record_id,source,source_id,family_kanji,given_kanji,family_kana,given_kana,birth_date,sex,postal_code,address,municipality_code,insurer_number,insured_symbol,insured_number,insured_branch` — `record_id` is `<provider_id>:<patient_id>:<batch>`; `source` the provider id, `source_id` the patient id every reader yields. Names as the record carries them, noise included; a record with several names (a municipality's `name_history`: the current name first, then earlier surnames) joins the values of each name column with `\|` in that order (a missing value is empty). `birth_date` ISO, `sex` `M`/`F`/`U`; the address and insurance columns from the record's first address and insurance (`insured_branch` is the 枝番; a 介護 record carries the 介護保険 card), empty when it has none. |
+//! | `truth.csv` | `record_id,person_id,noise,twin_of` — `noise` the record's tags `;`-joined (those of `truth/records.csv` without `notice_*`; `old_insurance` for this record's card alone), `twin_of` the twin's person id or empty. |
+//!
+//! The columns are the identity attributes of the record as generated: a format that cannot
+//! carry one (a municipal export has no name history, a CP932 file writes 〓 for a character
+//! CP932 lacks) loses it in [`generate`]'s files, not here.
+//!
 //! ```no_run
 //! use tsumugi_synth::{SynthConfig, generate};
 //! let cfg = SynthConfig {
@@ -70,6 +88,7 @@ mod emit;
 mod error;
 mod formats;
 mod insurer;
+mod link;
 mod output;
 mod person;
 mod population;
@@ -126,6 +145,17 @@ pub struct SynthSummary {
     pub deceased: u64,
     /// Every file written, sorted (an SS-MIX2 storage is listed as its folder).
     pub files: Vec<PathBuf>,
+}
+
+/// What [`generate_link_records`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRecordsSummary {
+    /// Persons generated (some may have no record).
+    pub persons: u64,
+    /// Records written (= rows of `records.csv` and of `truth.csv`).
+    pub records: u64,
+    /// Persons generated who are twins.
+    pub twins: u64,
 }
 
 /// Generates the population into `out_dir` (created if missing; existing files of the same
@@ -215,5 +245,67 @@ pub fn generate(
         twins: state.twins,
         deceased: state.deceased,
         files,
+    })
+}
+
+/// Writes the identity attributes of the population's records as one flat CSV, for
+/// record-linkage evaluation (no submissions, no events written): `records.csv` with a row per
+/// record (provider, patient and batch) and `truth.csv` with its person, noise tags and twin
+/// (see the crate docs for the columns). `out_dir` is created if missing; the two files are
+/// overwritten.
+///
+/// The persons are those of [`generate`] with the same `cfg`, in the same order, written by the
+/// same code; `cfg.persons` is the size of the population (it sizes the providers, and no more
+/// persons are generated), and generation stops at the end of the household unit in which
+/// the rows written reach `max_records`. So at least `max_records` rows are written unless the
+/// population runs out first (at about three records a person, `cfg.persons` of
+/// `max_records / 2` is ample). `progress` is called with the number of records written, every
+/// 10,000 records and at the end. The same `cfg` and `max_records` give byte-identical files.
+///
+/// # Errors
+///
+/// [`Error::InvalidConfig`] for zero persons or zero `max_records`, [`Error::Io`] /
+/// [`Error::Csv`] when a file cannot be written, [`Error::InvalidRefData`] if an embedded table
+/// is malformed.
+pub fn generate_link_records(
+    cfg: &SynthConfig,
+    max_records: u64,
+    out_dir: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<LinkRecordsSummary> {
+    if cfg.persons == 0 {
+        return Err(Error::InvalidConfig {
+            reason: "persons must be at least 1",
+        });
+    }
+    if max_records == 0 {
+        return Err(Error::InvalidConfig {
+            reason: "max_records must be at least 1",
+        });
+    }
+    let refdata = RefData::load()?;
+    let registry = Registry::build(cfg.seed, cfg.persons, &refdata);
+    let world = World::new(cfg.seed, cfg.as_of, &refdata, &registry);
+    let mut sink = Sink::create_link_records(out_dir)?;
+    let mut state = RunState::default();
+    let mut unit = 0u64;
+    let mut next_report = 10_000u64;
+    while state.persons < cfg.persons && state.records < max_records {
+        let cap = cfg.persons - state.persons;
+        for person in generate_unit(&world, unit, state.persons, cap) {
+            emit_person(&world, &person, &mut state, &mut sink)?;
+        }
+        unit += 1;
+        if state.records >= next_report {
+            progress(state.records);
+            next_report = (state.records / 10_000 + 1) * 10_000;
+        }
+    }
+    progress(state.records);
+    sink.finish()?;
+    Ok(LinkRecordsSummary {
+        persons: state.persons,
+        records: state.records,
+        twins: state.twins,
     })
 }

@@ -2,6 +2,9 @@
 //! in-memory buffers: when the buffers together exceed [`BUFFER_LIMIT`] bytes, each is appended
 //! to its file and cleared, so memory stays bounded however many persons are generated, and
 //! the bytes of every file depend only on the order of appends (person order).
+//!
+//! In identity-only mode ([`Sink::create_link_records`]) only the link outputs are written:
+//! the per-provider files and the other CSV outputs are discarded as they come.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
@@ -9,18 +12,20 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, io_err};
+use crate::link::LinkOut;
 
 /// Total bytes buffered for per-provider files before they are flushed.
 pub(crate) const BUFFER_LIMIT: usize = 32 * 1024 * 1024;
 
-/// A CSV file written row by row.
+/// A CSV file written row by row, or an output that is not written (rows are discarded).
 pub(crate) struct CsvOut {
     name: &'static str,
-    w: csv::Writer<BufWriter<File>>,
+    w: Option<csv::Writer<BufWriter<File>>>,
 }
 
 impl CsvOut {
-    fn create(dir: &Path, rel: &'static str, header: &[&str]) -> Result<CsvOut> {
+    /// Creates `rel` under `dir` and writes the header.
+    pub(crate) fn create(dir: &Path, rel: &'static str, header: &[&str]) -> Result<CsvOut> {
         let path = dir.join(rel);
         let file = File::create(&path).map_err(io_err(&path))?;
         let mut w = csv::WriterBuilder::new()
@@ -28,7 +33,15 @@ impl CsvOut {
             .from_writer(BufWriter::new(file));
         w.write_record(header)
             .map_err(|source| Error::Csv { file: rel, source })?;
-        Ok(CsvOut { name: rel, w })
+        Ok(CsvOut {
+            name: rel,
+            w: Some(w),
+        })
+    }
+
+    /// An output of `rel` that discards its rows and creates no file.
+    fn discard(rel: &'static str) -> CsvOut {
+        CsvOut { name: rel, w: None }
     }
 
     /// Writes one row.
@@ -37,17 +50,23 @@ impl CsvOut {
         I: IntoIterator<Item = T>,
         T: AsRef<[u8]>,
     {
-        self.w.write_record(fields).map_err(|source| Error::Csv {
+        let Some(w) = &mut self.w else { return Ok(()) };
+        w.write_record(fields).map_err(|source| Error::Csv {
             file: self.name,
             source,
         })
     }
 
-    fn finish(mut self) -> Result<()> {
-        self.w.flush().map_err(|e| Error::Csv {
+    /// Flushes the file; returns whether there is one.
+    pub(crate) fn finish(self) -> Result<bool> {
+        let Some(mut w) = self.w else {
+            return Ok(false);
+        };
+        w.flush().map_err(|e| Error::Csv {
             file: self.name,
             source: e.into(),
-        })
+        })?;
+        Ok(true)
     }
 }
 
@@ -62,6 +81,8 @@ pub(crate) struct Sink {
     pub truth_persons: CsvOut,
     pub truth_stops: CsvOut,
     pub truth_identifiers: CsvOut,
+    /// The identity-only outputs, in that mode (then nothing else is written).
+    pub link: Option<LinkOut>,
 }
 
 /// Header of `stop_requests.csv`.
@@ -132,7 +153,31 @@ impl Sink {
                 "truth/identifiers.csv",
                 &["person_id", "field", "value"],
             )?,
+            link: None,
         })
+    }
+
+    /// Creates `dir` and the identity-only outputs, `records.csv` and `truth.csv`
+    /// ([`LinkOut`]); every other output is discarded.
+    pub(crate) fn create_link_records(dir: &Path) -> Result<Sink> {
+        mkdir(dir)?;
+        Ok(Sink {
+            dir: dir.to_path_buf(),
+            buffers: BTreeMap::new(),
+            buffered: 0,
+            created: BTreeSet::new(),
+            stop_requests: CsvOut::discard("stop_requests.csv"),
+            truth_records: CsvOut::discard("truth/records.csv"),
+            truth_persons: CsvOut::discard("truth/persons.csv"),
+            truth_stops: CsvOut::discard("truth/stop_requests.csv"),
+            truth_identifiers: CsvOut::discard("truth/identifiers.csv"),
+            link: Some(LinkOut::create(dir)?),
+        })
+    }
+
+    /// Whether this is the identity-only mode.
+    pub(crate) fn identity_only(&self) -> bool {
+        self.link.is_some()
     }
 
     /// Appends bytes to a per-provider file (relative path); `header` is written first when the
@@ -148,6 +193,9 @@ impl Sink {
         header: Option<&[u8]>,
         bytes: &[u8],
     ) -> Result<()> {
+        if self.identity_only() {
+            return Ok(());
+        }
         let path = self.dir.join(rel);
         let is_new = !self.created.contains(&path) && !self.buffers.contains_key(&path);
         let buf = self.buffers.entry(path).or_default();
@@ -187,6 +235,9 @@ impl Sink {
     /// The folder is emptied when first written in this run; it is listed as one entry of the
     /// files written (an SS-MIX2 storage holds a file per message).
     pub(crate) fn write_in(&mut self, folder: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+        if self.identity_only() {
+            return Ok(());
+        }
         let root = self.dir.join(folder);
         if !self.created.contains(&root) {
             if root.exists() {
@@ -250,8 +301,14 @@ impl Sink {
             self.truth_identifiers,
         ] {
             let name = c.name;
-            c.finish()?;
-            self.created.insert(dir.join(name));
+            if c.finish()? {
+                self.created.insert(dir.join(name));
+            }
+        }
+        if let Some(link) = self.link {
+            link.finish()?;
+            self.created.insert(dir.join("records.csv"));
+            self.created.insert(dir.join("truth.csv"));
         }
         Ok(self.created.into_iter().collect())
     }

@@ -1,4 +1,5 @@
 //! Integration tests of `tsumugi-synth`: one shared run checked from many sides, plus
-//! determinism across runs.
+//! determinism across runs; and the identity-only link records.
 
 mod checks;
+mod link;

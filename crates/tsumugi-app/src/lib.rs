@@ -8,6 +8,7 @@
 //! - [`init`] / [`open`]: the data directory ([`DataDir`]) and its [`Ctx`].
 //! - [`ingest`]: providers, notice logs, submissions (staged, parsed, receipted).
 //! - [`optout`]: stop requests, matched, enforced and purged with a deletion record.
+//! - [`linkage`]: the probabilistic linkage engine over files (evaluate, explain, bench).
 //! - [`research`]: linkage and the research-store build (notice waiting periods applied).
 //! - [`release`]: applications, committee approval, anonymized releases.
 //! - [`statistics`]: checked aggregates.
@@ -23,6 +24,7 @@ mod context;
 pub mod demo;
 mod error;
 pub mod ingest;
+pub mod linkage;
 pub mod optout;
 mod rejections;
 pub mod release;

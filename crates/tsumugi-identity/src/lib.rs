@@ -27,6 +27,7 @@
 mod crypto;
 mod error;
 mod link;
+pub mod linkage;
 pub mod normalize;
 mod optout;
 mod profile;

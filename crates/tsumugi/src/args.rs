@@ -162,8 +162,14 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
-    /// Link records to persons 名寄せ, then match open stop requests again.
+    /// Link records to persons 名寄せ, then match open stop requests again; with `--input`,
+    /// link the rows of CSV files instead (dedupe), writing pairs and clusters.
+    #[command(args_conflicts_with_subcommands = true)]
     Link {
+        #[command(subcommand)]
+        action: Option<LinkAction>,
+        #[command(flatten)]
+        files: LinkFileArgs,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -274,6 +280,97 @@ pub struct BenchIngestArgs {
 enum BenchAction {
     /// Reader throughput per format 取込性能: MB/s, records/s per core and peak RSS.
     Ingest(BenchIngestArgs),
+    /// Linkage speed and accuracy 名寄せ性能 on a synthetic population with every noise type.
+    Link(BenchLinkArgs),
+}
+
+/// Options of `tsumugi bench link`.
+#[derive(Debug, Args)]
+pub struct BenchLinkArgs {
+    /// Records to link (at least).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub(crate) records: u64,
+    /// Seed of the synthetic population and of the u sample.
+    #[arg(long, default_value_t = 20_261_125)]
+    pub(crate) seed: u64,
+    /// Folder for the generated input (kept, and reused when it already holds one).
+    #[arg(long)]
+    pub(crate) work: Option<PathBuf>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Internal: link this folder's input in this process and print the figures as JSON.
+    #[arg(long, hide = true)]
+    pub(crate) run_only: Option<PathBuf>,
+}
+
+/// File linkage options of `tsumugi link`.
+#[derive(Debug, Args, Clone)]
+pub struct LinkFileArgs {
+    /// Input CSV (UTF-8, header row); repeat for several files, linked together.
+    #[arg(long)]
+    input: Vec<PathBuf>,
+    /// `link.toml`: columns to roles, thresholds (default: columns by their usual names).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Write the scored pairs here (`.csv`, else JSON lines).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write `record_id,cluster_id` here.
+    #[arg(long)]
+    clusters: Option<PathBuf>,
+    /// Seed of the u sample.
+    #[arg(long, default_value_t = 20_261_125)]
+    seed: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl LinkFileArgs {
+    fn file_link(&self) -> tsumugi_app::linkage::FileLink {
+        tsumugi_app::linkage::FileLink {
+            inputs: self.input.clone(),
+            config: self.config.clone(),
+            pairs_out: self.out.clone(),
+            clusters_out: self.clusters.clone(),
+            seed: self.seed,
+        }
+    }
+}
+
+/// `tsumugi link` subcommands.
+#[derive(Debug, Subcommand)]
+enum LinkAction {
+    /// Precision, recall and F1 of clusters against ground truth 精度評価.
+    Eval {
+        /// `record_id,cluster_id`
+        #[arg(long)]
+        clusters: PathBuf,
+        /// `record_id,person_id` (optional `noise`, `twin_of` columns)
+        #[arg(long)]
+        truth: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The match-weight breakdown of two records 一致重みの内訳.
+    Explain {
+        #[command(flatten)]
+        files: LinkFileArgs,
+        /// First record id.
+        a: String,
+        /// Second record id.
+        b: String,
+    },
+    /// Candidate pairs per blocking rule ブロッキング (and recall with --truth).
+    Blocking {
+        #[command(flatten)]
+        files: LinkFileArgs,
+        /// `record_id,person_id`: adds each rule's recall of true pairs.
+        #[arg(long)]
+        truth: Option<PathBuf>,
+    },
 }
 
 /// Options of `tsumugi demo`.
@@ -346,6 +443,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench {
             action: BenchAction::Ingest(args),
         } => crate::bench::ingest(&args).await?,
+        Command::Bench {
+            action: BenchAction::Link(args),
+        } => crate::bench::link(&args)?,
         Command::Synth {
             out,
             persons,
@@ -437,7 +537,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             ctx.close().await;
             output::json(&r)?;
         }
-        Command::Link { data } => {
+        Command::Link {
+            action: Some(action),
+            ..
+        } => link_action(action)?,
+        Command::Link { files, .. } if !files.input.is_empty() => {
+            let r = tsumugi_app::linkage::link_files(&files.file_link())?;
+            if files.json {
+                output::json(&r)?;
+            } else {
+                output::link_report(&r);
+            }
+        }
+        Command::Link { data, .. } => {
             let ctx = data.open().await?;
             let s = tsumugi_app::research::link(&ctx).await?;
             let o = tsumugi_app::optout::rematch(&ctx).await?;
@@ -516,4 +628,38 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         },
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn link_action(action: LinkAction) -> Result<()> {
+    match action {
+        LinkAction::Eval {
+            clusters,
+            truth,
+            json,
+        } => {
+            let e = tsumugi_app::linkage::evaluate_files(&clusters, &truth)?;
+            if json {
+                output::json(&e)?;
+            } else {
+                output::evaluation(&e);
+            }
+        }
+        LinkAction::Explain { files, a, b } => {
+            let e = tsumugi_app::linkage::explain_pair(&files.file_link(), &a, &b)?;
+            if files.json {
+                output::json(&e)?;
+            } else {
+                output::explanation(&a, &b, &e);
+            }
+        }
+        LinkAction::Blocking { files, truth } => {
+            let r = tsumugi_app::linkage::blocking_report(&files.file_link(), truth.as_deref())?;
+            if files.json {
+                output::json(&r)?;
+            } else {
+                output::blocking(&r);
+            }
+        }
+    }
+    Ok(())
 }

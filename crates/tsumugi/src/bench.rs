@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use tsumugi_app::Format;
 use tsumugi_app::bench::{self, EndToEndFigures, ParseFigures, Report, Row};
 
-use crate::args::BenchIngestArgs;
+use crate::args::{BenchIngestArgs, BenchLinkArgs};
 use crate::output;
 
 fn formats(names: &str) -> Result<Vec<Format>> {
@@ -160,4 +160,43 @@ async fn run(a: &BenchIngestArgs, selected: &[Format], work: &Path) -> Result<Re
         formats: rows,
         end_to_end: e2e,
     })
+}
+
+/// Runs `tsumugi bench link`: generates the input (or reuses it), then links it in a child
+/// process so that the peak RSS printed is the linkage's alone.
+pub fn link(a: &BenchLinkArgs) -> Result<()> {
+    let print = |dir: &Path| -> Result<()> {
+        let (input, truth) = (dir.join("records.csv"), dir.join("truth.csv"));
+        let figures = tsumugi_app::linkage::bench_link(&input, &truth, a.seed)?;
+        if a.json {
+            output::json(&figures)
+        } else {
+            output::bench_link(&figures);
+            Ok(())
+        }
+    };
+    if let Some(dir) = &a.run_only {
+        return print(dir);
+    }
+    let work = a.work.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("tsumugi-bench-link-{}-{}", a.records, a.seed))
+    });
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    tsumugi_app::linkage::bench_link_input(&work, a.records, a.seed)
+        .context("generating the synthetic linkage input")?;
+    let Ok(exe) = std::env::current_exe() else {
+        return print(&work);
+    };
+    let mut child = Command::new(exe);
+    child
+        .args(["bench", "link", "--seed", &a.seed.to_string(), "--run-only"])
+        .arg(&work);
+    if a.json {
+        child.arg("--json");
+    }
+    match child.status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => bail!("linking in a child process failed ({s})"),
+        Err(_) => print(&work),
+    }
 }

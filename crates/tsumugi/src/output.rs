@@ -295,3 +295,128 @@ pub fn bench(r: &tsumugi_app::bench::Report) {
         }
     );
 }
+
+fn timings(t: &[tsumugi_app::linkage::StepTime]) -> String {
+    t.iter()
+        .map(|s| format!("{} {:.2}s", s.step, s.seconds))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A file linkage's figures.
+pub fn link_report(r: &tsumugi_app::linkage::FileLinkReport) {
+    let q = &r.quality;
+    println!(
+        "名寄せ / linked {} records: {} candidate pairs, {} links, {} for review 要確認, {} held apart by the twin guard 双子ガード",
+        r.records, r.candidate_pairs, r.links, r.review, r.twin_guarded
+    );
+    println!(
+        "  {} clusters 人物 ({} singletons, largest {}), mean density {:.3}, {} sparse, {} links refused one-to-one, {} weak bridges cut",
+        q.clusters,
+        q.singletons,
+        q.largest,
+        q.mean_density,
+        q.sparse_clusters,
+        q.refused_one_to_one,
+        q.bridges_cut
+    );
+    println!(
+        "  model: λ = {:.4}, EM {} iterations, u from {} random pairs",
+        r.model.lambda, r.model.em_iterations, r.model.u_pairs
+    );
+    println!("  時間 / time: {}", timings(&r.timings));
+}
+
+/// Linkage quality against ground truth.
+pub fn evaluation(e: &tsumugi_app::linkage::Evaluation) {
+    println!(
+        "精度 / quality over {} records ({} true persons, {} clusters):",
+        e.records, e.true_persons, e.found_clusters
+    );
+    for (what, s) in [("pairwise ペア", &e.pairwise), ("cluster 人物", &e.cluster)] {
+        println!(
+            "  {what:<14} precision {:.4}  recall {:.4}  F1 {:.4}",
+            s.precision, s.recall, s.f1
+        );
+    }
+    if !e.noise.is_empty() {
+        println!("  recall by noise type / ノイズ別再現率:");
+        for n in &e.noise {
+            println!(
+                "    {:<28} {:>8} records {:>9} true pairs  recall {:.4}",
+                n.noise, n.records, n.true_pairs, n.recall
+            );
+        }
+    }
+    println!("  twins merged 双子の誤結合: {}", e.twins_merged);
+}
+
+/// The weight breakdown of one pair.
+pub fn explanation(a: &str, b: &str, e: &tsumugi_app::linkage::Explanation) {
+    println!(
+        "{a} ~ {b}: match weight {:.2}, probability {:.6}",
+        e.match_weight, e.probability
+    );
+    println!(
+        "  {:<14} {:<34} {:>8} {:>8}",
+        "field", "level", "weight", "tf adj"
+    );
+    println!("  {:<14} {:<34} {:>8.2}", "prior", "", e.prior_weight);
+    for f in &e.fields {
+        println!(
+            "  {:<14} {:<34} {:>8.2} {:>8.2}",
+            f.field,
+            f.level.as_deref().unwrap_or("(missing 欠損)"),
+            f.weight,
+            f.tf_adjustment
+        );
+    }
+    if e.twin_guard {
+        println!("  双子ガード / twin guard: the given names differ, so this pair is never linked");
+    }
+}
+
+/// Per blocking rule.
+pub fn blocking(r: &tsumugi_app::linkage::BlockingReport) {
+    println!(
+        "ブロッキング / blocking over {} records{}",
+        r.records,
+        r.true_pairs
+            .map_or_else(String::new, |t| format!(", {t} true pairs"))
+    );
+    println!(
+        "  {:<32} {:>12} {:>12} {:>8} {:>10} {:>10}",
+        "rule", "pairs", "new pairs", "skipped", "recall", "cumulative"
+    );
+    let mut cumulative = 0u64;
+    for s in &r.rules {
+        let recall = |n: Option<u64>| match (n, r.true_pairs) {
+            (Some(n), Some(t)) if t > 0 => format!("{:.4}", n as f64 / t as f64),
+            _ => "-".to_owned(),
+        };
+        cumulative += s.new_true_pairs.unwrap_or(0);
+        println!(
+            "  {:<32} {:>12} {:>12} {:>8} {:>10} {:>10}",
+            s.rule,
+            s.pairs,
+            s.new_pairs,
+            s.skipped_blocks,
+            recall(s.true_pairs),
+            recall(s.new_true_pairs.map(|_| cumulative))
+        );
+    }
+}
+
+/// `bench link` figures.
+pub fn bench_link(f: &tsumugi_app::linkage::LinkBenchFigures) {
+    println!(
+        "名寄せ性能 / linkage: {} records deduplicated end to end in {:.1} s, peak RSS {}",
+        f.records,
+        f.seconds,
+        f.peak_rss_bytes
+            .map_or_else(|| "-".to_owned(), |b| format!("{:.0} MB", b as f64 / 1e6))
+    );
+    println!("  時間 / steps: {}", timings(&f.timings));
+    link_report(&f.report);
+    evaluation(&f.evaluation);
+}

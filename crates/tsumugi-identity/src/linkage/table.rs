@@ -1,0 +1,399 @@
+//! Linking any CSV file: `link.toml` maps columns to roles, and rows become [`LinkRecord`]s.
+//!
+//! ```toml
+//! [columns]                      # every role is optional; name the columns you have
+//! id = "record_id"               # else the row number
+//! source = "source"              # else the input's name
+//! source_id = "patient_id"
+//! family_kanji = "氏"
+//! given_kanji = "名"
+//! family_kana = "氏カナ"
+//! given_kana = "名カナ"
+//! birth_date = "生年月日"         # ISO, YYYYMMDD, 和暦 (昭和55年2月3日, S55.02.03, 3550203)
+//! sex = "性別"                    # M/F, 1/2, 男/女
+//! address = "住所"
+//! postcode = "郵便番号"
+//! municipality = "市区町村コード"
+//! insurer = "保険者番号"
+//! insured_symbol = "記号"
+//! insured_number = "番号"
+//! insured_branch = "枝番"
+//!
+//! [[extras]]                     # free-form fields
+//! column = "電話番号"
+//! compare = "exact"              # or "fuzzy"
+//!
+//! [settings]                     # all optional; the defaults work without tuning
+//! link_probability = 0.95
+//! review_probability = 0.5
+//! history_separator = "|"        # several values in one cell: a history (earlier names …)
+//! unique_sources = "all"         # "none", or a list of source names
+//! ```
+//!
+//! A name written whole goes in the family column with the given column empty or absent.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use serde::Deserialize;
+use tsumugi_model::{Address, IdentityAttributes, Insurance, PersonName, Sex, wareki};
+
+use crate::linkage::{ExtraKind, LinkConfig, LinkRecord, UniqueSources};
+
+/// Why a table could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    /// The configuration does not parse.
+    #[error("IDN0020InvalidLinkConfig: {0}")]
+    Config(String),
+    /// The configuration names a column the file lacks.
+    #[error("IDN0021MissingColumn: {input}: no column named {column} (role {role})")]
+    MissingColumn {
+        /// The input.
+        input: String,
+        /// The column name.
+        column: String,
+        /// Its role.
+        role: String,
+    },
+    /// The CSV is malformed.
+    #[error("IDN0022InvalidCsv: {input}: record {record}: {reason}")]
+    Csv {
+        /// The input.
+        input: String,
+        /// The record number (1-based, header excluded), 0 for the header.
+        record: u64,
+        /// What is wrong (never a value).
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Columns {
+    id: Option<String>,
+    source: Option<String>,
+    source_id: Option<String>,
+    family_kanji: Option<String>,
+    given_kanji: Option<String>,
+    family_kana: Option<String>,
+    given_kana: Option<String>,
+    birth_date: Option<String>,
+    sex: Option<String>,
+    address: Option<String>,
+    postcode: Option<String>,
+    municipality: Option<String>,
+    insurer: Option<String>,
+    insured_symbol: Option<String>,
+    insured_number: Option<String>,
+    insured_branch: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Extra {
+    column: String,
+    compare: ExtraKind,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    link_probability: Option<f64>,
+    review_probability: Option<f64>,
+    bridge_probability: Option<f64>,
+    blocking: Option<Vec<String>>,
+    max_block: Option<usize>,
+    max_u_pairs: Option<usize>,
+    history_separator: Option<String>,
+    unique_sources: Option<UniqueSetting>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum UniqueSetting {
+    Word(String),
+    Named(Vec<String>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    columns: Columns,
+    #[serde(default)]
+    extras: Vec<Extra>,
+    #[serde(default)]
+    settings: Settings,
+}
+
+/// A parsed `link.toml`: the column roles and the engine's settings.
+#[derive(Debug, Clone)]
+pub struct TableConfig {
+    columns: Columns,
+    extras: Vec<Extra>,
+    separator: String,
+    /// The engine's settings, defaults filled in.
+    pub link: LinkConfig,
+}
+
+impl TableConfig {
+    /// Parses `link.toml` text.
+    ///
+    /// # Errors
+    /// [`TableError::Config`] naming what does not parse.
+    pub fn parse(text: &str) -> Result<TableConfig, TableError> {
+        let file: File =
+            toml::from_str(text).map_err(|e| TableError::Config(e.message().to_owned()))?;
+        let mut link = LinkConfig::recommended();
+        let s = &file.settings;
+        if let Some(v) = s.link_probability {
+            link.link_probability = v;
+        }
+        if let Some(v) = s.review_probability {
+            link.review_probability = v;
+        }
+        if let Some(v) = s.bridge_probability {
+            link.bridge_probability = v;
+        }
+        if let Some(v) = &s.blocking {
+            link.blocking = v.clone();
+        }
+        if let Some(v) = s.max_block {
+            link.max_block = v;
+        }
+        if let Some(v) = s.max_u_pairs {
+            link.max_u_pairs = v;
+        }
+        link.unique_sources = match &s.unique_sources {
+            None => UniqueSources::All,
+            Some(UniqueSetting::Word(w)) if w == "all" => UniqueSources::All,
+            Some(UniqueSetting::Word(w)) if w == "none" => UniqueSources::None,
+            Some(UniqueSetting::Word(w)) => {
+                return Err(TableError::Config(format!(
+                    "unique_sources is \"all\", \"none\" or a list of sources, not {w:?}"
+                )));
+            }
+            Some(UniqueSetting::Named(v)) => UniqueSources::Named(v.clone()),
+        };
+        link.extras = file
+            .extras
+            .iter()
+            .map(|e| (e.column.clone(), e.compare))
+            .collect();
+        Ok(TableConfig {
+            columns: file.columns,
+            separator: s
+                .history_separator
+                .clone()
+                .unwrap_or_else(|| "|".to_owned()),
+            extras: file.extras,
+            link,
+        })
+    }
+
+    /// The configuration for a CSV whose header is `header`, with the usual column names
+    /// (`family_kanji`, `given_kana`, `birth_date`, `postal_code` …) taken as their roles.
+    pub fn by_header(header: &[&str]) -> TableConfig {
+        let has = |names: &[&str]| {
+            names
+                .iter()
+                .find(|n| header.contains(n))
+                .map(|n| (*n).to_owned())
+        };
+        let columns = Columns {
+            id: has(&["record_id", "id"]),
+            source: has(&["source", "provider_id"]),
+            source_id: has(&["source_id", "patient_id"]),
+            family_kanji: has(&["family_kanji"]),
+            given_kanji: has(&["given_kanji"]),
+            family_kana: has(&["family_kana"]),
+            given_kana: has(&["given_kana"]),
+            birth_date: has(&["birth_date", "dob"]),
+            sex: has(&["sex"]),
+            address: has(&["address"]),
+            postcode: has(&["postal_code", "postcode"]),
+            municipality: has(&["municipality_code", "municipality"]),
+            insurer: has(&["insurer_number", "insurer"]),
+            insured_symbol: has(&["insured_symbol"]),
+            insured_number: has(&["insured_number"]),
+            insured_branch: has(&["insured_branch"]),
+        };
+        TableConfig {
+            columns,
+            extras: Vec::new(),
+            separator: "|".to_owned(),
+            link: LinkConfig::recommended(),
+        }
+    }
+}
+
+/// Rows read from one or more tables.
+#[derive(Debug, Default)]
+pub struct Table {
+    /// Each row's id (the id column, else `input:row`).
+    pub ids: Vec<String>,
+    /// Each row as a record.
+    pub records: Vec<LinkRecord>,
+}
+
+fn parse_sex(s: &str) -> Sex {
+    match s.trim() {
+        "M" | "m" | "1" | "男" | "男性" | "male" | "Male" => Sex::Male,
+        "F" | "f" | "2" | "女" | "女性" | "female" | "Female" => Sex::Female,
+        _ => Sex::Unknown,
+    }
+}
+
+/// Reads a CSV (UTF-8, header row) named `input` into `table`.
+///
+/// # Errors
+/// [`TableError`] for a missing column or a malformed CSV (naming the record).
+pub fn read_csv(
+    cfg: &TableConfig,
+    input: &str,
+    reader: impl Read,
+    table: &mut Table,
+) -> Result<(), TableError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(reader);
+    let header = csv
+        .headers()
+        .map_err(|e| TableError::Csv {
+            input: input.to_owned(),
+            record: 0,
+            reason: e.to_string(),
+        })?
+        .clone();
+    let position: BTreeMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h, i)).collect();
+    let col = |role: &str, name: &Option<String>| -> Result<Option<usize>, TableError> {
+        match name {
+            None => Ok(None),
+            Some(n) => position.get(n.as_str()).copied().map(Some).ok_or_else(|| {
+                TableError::MissingColumn {
+                    input: input.to_owned(),
+                    column: n.clone(),
+                    role: role.to_owned(),
+                }
+            }),
+        }
+    };
+    let c = &cfg.columns;
+    let id = col("id", &c.id)?;
+    let source = col("source", &c.source)?;
+    let source_id = col("source_id", &c.source_id)?;
+    let names = [
+        col("family_kanji", &c.family_kanji)?,
+        col("given_kanji", &c.given_kanji)?,
+        col("family_kana", &c.family_kana)?,
+        col("given_kana", &c.given_kana)?,
+    ];
+    let dob = col("birth_date", &c.birth_date)?;
+    let sex = col("sex", &c.sex)?;
+    let addr = [
+        col("address", &c.address)?,
+        col("postcode", &c.postcode)?,
+        col("municipality", &c.municipality)?,
+    ];
+    let card = [
+        col("insurer", &c.insurer)?,
+        col("insured_symbol", &c.insured_symbol)?,
+        col("insured_number", &c.insured_number)?,
+        col("insured_branch", &c.insured_branch)?,
+    ];
+    let extras: Vec<Option<usize>> = cfg
+        .extras
+        .iter()
+        .map(|e| col("extra", &Some(e.column.clone())))
+        .collect::<Result<_, _>>()?;
+    let sep = cfg.separator.as_str();
+    let mut row = csv::StringRecord::new();
+    let mut n = 0u64;
+    loop {
+        match csv.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                return Err(TableError::Csv {
+                    input: input.to_owned(),
+                    record: n + 1,
+                    reason: match e.kind() {
+                        csv::ErrorKind::UnequalLengths {
+                            expected_len, len, ..
+                        } => {
+                            format!("{len} fields where the header has {expected_len}")
+                        }
+                        csv::ErrorKind::Utf8 { .. } => "not UTF-8".to_owned(),
+                        _ => "unreadable record".to_owned(),
+                    },
+                });
+            }
+        }
+        n += 1;
+        let get = |c: Option<usize>| -> Option<&str> {
+            c.and_then(|c| row.get(c))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let split = |c: Option<usize>| -> Vec<Option<String>> {
+            match get(c) {
+                None => Vec::new(),
+                Some(v) => v
+                    .split(sep)
+                    .map(|x| Some(x.trim().to_owned()).filter(|x| !x.is_empty()))
+                    .collect(),
+            }
+        };
+        let parts: Vec<Vec<Option<String>>> = names.iter().map(|c| split(*c)).collect();
+        let k = parts.iter().map(Vec::len).max().unwrap_or(0);
+        let at = |f: usize, i: usize| parts.get(f).and_then(|v| v.get(i)).cloned().flatten();
+        let person_names = (0..k)
+            .map(|i| PersonName {
+                family_kanji: at(0, i),
+                given_kanji: at(1, i),
+                family_kana: at(2, i),
+                given_kana: at(3, i),
+            })
+            .collect();
+        let address = Address {
+            text: get(addr[0]).map(str::to_owned),
+            postal_code: get(addr[1]).map(str::to_owned),
+            municipality_code: get(addr[2]).map(str::to_owned),
+        };
+        let insurance = Insurance {
+            insurer_number: get(card[0]).map(str::to_owned),
+            symbol: get(card[1]).map(str::to_owned),
+            number: get(card[2]).map(str::to_owned),
+            branch: get(card[3]).map(str::to_owned),
+        };
+        let identity = IdentityAttributes {
+            patient_id: None,
+            names: person_names,
+            birth_date: get(dob).and_then(|d| wareki::parse_date(d).ok()),
+            sex: get(sex).map_or(Sex::Unknown, parse_sex),
+            addresses: if address == Address::default() {
+                Vec::new()
+            } else {
+                vec![address]
+            },
+            insurances: if insurance.insurer_number.is_none() && insurance.number.is_none() {
+                Vec::new()
+            } else {
+                vec![insurance]
+            },
+            deceased_on: None,
+        };
+        table
+            .ids
+            .push(get(id).map_or_else(|| format!("{input}:{n}"), str::to_owned));
+        table.records.push(LinkRecord {
+            source: get(source).map_or_else(|| input.to_owned(), str::to_owned),
+            source_id: get(source_id).map(str::to_owned),
+            identity,
+            extras: extras.iter().map(|c| get(*c).map(str::to_owned)).collect(),
+        });
+    }
+    Ok(())
+}

@@ -250,7 +250,13 @@ pub(crate) fn write_record(
     state.records += 1;
     state.events += record.events.len() as u64;
     if let Some(link) = &mut sink.link {
-        return link.write(pid, batch, &record.identity, &at.truth);
+        return link.write(
+            pid,
+            batch,
+            target != Target::Kenshin,
+            &record.identity,
+            &at.truth,
+        );
     }
     let rest = match target {
         Target::Fhir => record,

@@ -12,10 +12,11 @@ use crate::error::Result;
 use crate::output::CsvOut;
 
 /// Header of `records.csv`.
-const RECORDS_HEADER: [&str; 16] = [
+const RECORDS_HEADER: [&str; 17] = [
     "record_id",
     "source",
     "source_id",
+    "source_unique",
     "family_kanji",
     "given_kanji",
     "family_kana",
@@ -67,11 +68,14 @@ impl LinkOut {
         })
     }
 
-    /// Writes the rows of one record: `provider`'s record of a patient in `batch`.
+    /// Writes the rows of one record: `provider`'s record of a patient in `batch`. `unique`
+    /// tells whether the provider gives each person one patient id (false where the id is
+    /// derived from the insurance card, which changes with it).
     pub(crate) fn write(
         &mut self,
         provider: &str,
         batch: u8,
+        unique: bool,
         id: &IdentityAttributes,
         truth: &RecordTruth<'_>,
     ) -> Result<()> {
@@ -91,6 +95,7 @@ impl LinkOut {
             record_id.as_str(),
             provider,
             patient,
+            if unique { "1" } else { "0" },
             joined(names, |n| n.family_kanji.as_deref()).as_str(),
             joined(names, |n| n.given_kanji.as_deref()).as_str(),
             joined(names, |n| n.family_kana.as_deref()).as_str(),

@@ -13,7 +13,7 @@ use std::hash::{Hash, Hasher};
 use rayon::prelude::*;
 
 use crate::linkage::compare::N_FIXED;
-use crate::linkage::features::{NONE, Prepared};
+use crate::linkage::features::{Multi, NONE, Prepared};
 
 /// One part of a blocking key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,16 +245,20 @@ pub struct RuleStats {
 /// sorted keys.
 struct RuleKeys {
     by_key: Vec<(u64, u32)>,
-    per_record: Vec<Vec<u64>>,
+    per_record: Multi<u64>,
 }
 
 fn rule_keys(p: &Prepared, rule: &BlockingRule) -> RuleKeys {
-    let per_record: Vec<Vec<u64>> = (0..p.n).into_par_iter().map(|i| rule.keys(p, i)).collect();
-    let mut by_key: Vec<(u64, u32)> = per_record
+    let keys: Vec<Vec<u64>> = (0..p.n).into_par_iter().map(|i| rule.keys(p, i)).collect();
+    let mut by_key: Vec<(u64, u32)> = keys
         .iter()
         .enumerate()
         .flat_map(|(i, ks)| ks.iter().map(move |k| (*k, i as u32)))
         .collect();
+    let mut per_record = Multi::new();
+    for ks in keys {
+        per_record.push_record(ks);
+    }
     by_key.par_sort_unstable();
     RuleKeys { by_key, per_record }
 }
@@ -330,7 +334,7 @@ pub(crate) fn candidate_pairs_with_samples(
                 }
                 for (x, &(_, a)) in block.iter().enumerate() {
                     for &(_, b) in &block[x + 1..] {
-                        let (ka, kb) = (&rk.per_record[a as usize], &rk.per_record[b as usize]);
+                        let (ka, kb) = (rk.per_record.of(a as usize), rk.per_record.of(b as usize));
                         if first_shared(ka, kb) != Some(key) {
                             continue;
                         }
@@ -343,7 +347,7 @@ pub(crate) fn candidate_pairs_with_samples(
                             *n += 1;
                         }
                         let earlier = keys[..r].iter().any(|e| {
-                            first_shared(&e.per_record[a as usize], &e.per_record[b as usize])
+                            first_shared(e.per_record.of(a as usize), e.per_record.of(b as usize))
                                 .is_some()
                         });
                         if !earlier {

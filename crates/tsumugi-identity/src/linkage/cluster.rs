@@ -64,8 +64,9 @@ pub(crate) struct Edge {
 /// How records are grouped into persons.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ClusterRules {
-    /// Per source (by interned id): whether it is duplicate-free.
-    pub unique_source: Vec<bool>,
+    /// Per record: whether its source is duplicate-free (its id names one person, and the
+    /// person has no other id there).
+    pub unique: Vec<bool>,
     /// A bridge weaker than this weight is cut.
     pub split_bridges_below: f64,
 }
@@ -105,19 +106,13 @@ pub(crate) fn cluster(
     source_id: &[u32],
     rules: &ClusterRules,
 ) -> Clustering {
-    let unique = |s: u32| {
-        rules
-            .unique_source
-            .get(s as usize)
-            .copied()
-            .unwrap_or(false)
-    };
     let mut sets = DisjointSets::new(n);
     // Per root: the (source, id) pairs of its duplicate-free sources, sorted.
     let mut ids: Vec<Vec<(u32, u32)>> = (0..n)
         .map(|i| {
             let (s, id) = (source[i], source_id[i]);
-            if unique(s) && id != crate::linkage::features::NONE {
+            if rules.unique.get(i).copied().unwrap_or(false) && id != crate::linkage::features::NONE
+            {
                 vec![(s, id)]
             } else {
                 Vec::new()
@@ -363,7 +358,7 @@ mod tests {
 
     fn run(n: usize, edges: Vec<Edge>, source: &[u32], id: &[u32], unique: bool) -> Vec<u32> {
         let rules = ClusterRules {
-            unique_source: vec![unique; 4],
+            unique: vec![unique; n],
             split_bridges_below: 10.0,
         };
         cluster(n, edges, source, id, &rules).cluster_of

@@ -21,6 +21,9 @@ pub struct LinkRecord {
     /// The record's id within its source (the provider's patient id); records of a
     /// duplicate-free source sharing it are the same person.
     pub source_id: Option<String>,
+    /// Whether the source gives each person one id (so two of its ids are two persons);
+    /// `None`: as the configuration says for the source (`LinkConfig::unique_sources`).
+    pub source_unique: Option<bool>,
     /// Names, dates, addresses and insurances, histories included.
     pub identity: IdentityAttributes,
     /// Free-form fields named by the configuration (`LinkConfig::extras`), in its order.
@@ -54,11 +57,6 @@ impl Pool {
         self.chars.push(s.chars().collect());
         self.counts.push(0);
         id
-    }
-
-    /// Number of distinct values.
-    pub(crate) fn len(&self) -> usize {
-        self.chars.len()
     }
 
     /// The characters of value `id`.
@@ -138,14 +136,14 @@ pub(crate) struct Multi<T> {
 }
 
 impl<T> Multi<T> {
-    fn new() -> Multi<T> {
+    pub(crate) fn new() -> Multi<T> {
         Multi {
             offsets: vec![0],
             values: Vec::new(),
         }
     }
 
-    fn push_record(&mut self, values: impl IntoIterator<Item = T>) {
+    pub(crate) fn push_record(&mut self, values: impl IntoIterator<Item = T>) {
         self.values.extend(values);
         self.offsets.push(self.values.len() as u32);
     }
@@ -179,6 +177,7 @@ pub struct Prepared {
     pub(crate) extras: Vec<Vec<u32>>,
     pub(crate) source: Vec<u32>,
     pub(crate) source_id: Vec<u32>,
+    pub(crate) source_unique: Vec<Option<bool>>,
     pub(crate) sources: Pool,
     source_ids: Pool,
 }
@@ -353,6 +352,7 @@ impl Prepared {
             extras: vec![Vec::new(); n_extras],
             source: Vec::new(),
             source_id: Vec::new(),
+            source_unique: Vec::new(),
             sources: Pool::default(),
             source_ids: Pool::default(),
         }
@@ -361,6 +361,13 @@ impl Prepared {
     /// Normalizes (in parallel) and appends `records`; they get the next indices. Values
     /// already seen keep their ids, so earlier records need no work.
     pub fn extend(&mut self, records: &[LinkRecord]) {
+        // Chunks bound the normalized copies held at once.
+        for chunk in records.chunks(1 << 16) {
+            self.extend_chunk(chunk);
+        }
+    }
+
+    fn extend_chunk(&mut self, records: &[LinkRecord]) {
         let normalized: Vec<Normalized> = records.par_iter().map(normalized).collect();
         let p = self;
         p.n += records.len();
@@ -419,6 +426,7 @@ impl Prepared {
                 column.push(id);
             }
             p.source.push(p.sources.intern(&r.source));
+            p.source_unique.push(r.source_unique);
             p.source_id.push(
                 p.source_ids
                     .intern(r.source_id.as_deref().unwrap_or_default()),

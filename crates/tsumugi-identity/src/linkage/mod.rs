@@ -91,8 +91,8 @@ impl LinkConfig {
             blocking: DEFAULT_BLOCKING.iter().map(|r| r.to_string()).collect(),
             max_block: 2_000,
             extras: Vec::new(),
-            link_probability: 0.95,
-            review_probability: 0.5,
+            link_probability: 0.8,
+            review_probability: 0.3,
             unique_sources: UniqueSources::All,
             bridge_probability: 0.9999,
             max_u_pairs: 5_000_000,
@@ -306,13 +306,20 @@ pub fn link(
             weight: s.weight,
         })
         .collect();
-    let unique_source = (0..p.sources.len())
-        .map(|s| match &cfg.unique_sources {
-            UniqueSources::All => true,
-            UniqueSources::None => false,
-            UniqueSources::Named(names) => {
-                names.iter().any(|n| p.sources.lookup(n) == Some(s as u32))
-            }
+    let named: Vec<u32> = match &cfg.unique_sources {
+        UniqueSources::Named(names) => names.iter().filter_map(|n| p.sources.lookup(n)).collect(),
+        _ => Vec::new(),
+    };
+    let unique = p
+        .source
+        .iter()
+        .zip(&p.source_unique)
+        .map(|(s, own)| {
+            own.unwrap_or(match &cfg.unique_sources {
+                UniqueSources::All => true,
+                UniqueSources::None => false,
+                UniqueSources::Named(_) => named.contains(s),
+            })
         })
         .collect();
     let clustering = cluster::cluster(
@@ -321,7 +328,7 @@ pub fn link(
         &p.source,
         &p.source_id,
         &ClusterRules {
-            unique_source,
+            unique,
             split_bridges_below: weight_of(cfg.bridge_probability),
         },
     );

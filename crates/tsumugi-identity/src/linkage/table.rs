@@ -5,6 +5,7 @@
 //! id = "record_id"               # else the row number
 //! source = "source"              # else the input's name
 //! source_id = "patient_id"
+//! source_unique = "id_is_unique"  # per row 1/0: whether its source gives a person one id
 //! family_kanji = "氏"
 //! given_kanji = "名"
 //! family_kana = "氏カナ"
@@ -24,8 +25,8 @@
 //! compare = "exact"              # or "fuzzy"
 //!
 //! [settings]                     # all optional; the defaults work without tuning
-//! link_probability = 0.95
-//! review_probability = 0.5
+//! link_probability = 0.8
+//! review_probability = 0.3
 //! history_separator = "|"        # several values in one cell: a history (earlier names …)
 //! unique_sources = "all"         # "none", or a list of source names
 //! ```
@@ -75,6 +76,7 @@ struct Columns {
     id: Option<String>,
     source: Option<String>,
     source_id: Option<String>,
+    source_unique: Option<String>,
     family_kanji: Option<String>,
     given_kanji: Option<String>,
     family_kana: Option<String>,
@@ -206,6 +208,7 @@ impl TableConfig {
             id: has(&["record_id", "id"]),
             source: has(&["source", "provider_id"]),
             source_id: has(&["source_id", "patient_id"]),
+            source_unique: has(&["source_unique"]),
             family_kanji: has(&["family_kanji"]),
             given_kanji: has(&["given_kanji"]),
             family_kana: has(&["family_kana"]),
@@ -284,6 +287,7 @@ pub fn read_csv(
     let id = col("id", &c.id)?;
     let source = col("source", &c.source)?;
     let source_id = col("source_id", &c.source_id)?;
+    let source_unique = col("source_unique", &c.source_unique)?;
     let names = [
         col("family_kanji", &c.family_kanji)?,
         col("given_kanji", &c.given_kanji)?,
@@ -391,6 +395,11 @@ pub fn read_csv(
         table.records.push(LinkRecord {
             source: get(source).map_or_else(|| input.to_owned(), str::to_owned),
             source_id: get(source_id).map(str::to_owned),
+            source_unique: get(source_unique).and_then(|v| match v {
+                "1" | "true" | "yes" | "y" => Some(true),
+                "0" | "false" | "no" | "n" => Some(false),
+                _ => None,
+            }),
             identity,
             extras: extras.iter().map(|c| get(*c).map(str::to_owned)).collect(),
         });

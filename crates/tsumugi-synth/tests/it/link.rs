@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use tsumugi_synth::{LinkRecordsSummary, SynthConfig, generate, generate_link_records};
 
-const RECORDS_HEADER: &str = "record_id,source,source_id,family_kanji,given_kanji,family_kana,given_kana,birth_date,sex,postal_code,address,municipality_code,insurer_number,insured_symbol,insured_number,insured_branch";
+const RECORDS_HEADER: &str = "record_id,source,source_id,source_unique,family_kanji,given_kanji,family_kana,given_kana,birth_date,sex,postal_code,address,municipality_code,insurer_number,insured_symbol,insured_number,insured_branch";
 const TRUTH_HEADER: &str = "record_id,person_id,noise,twin_of";
 
 /// The tags a `truth.csv` row may carry.
@@ -144,6 +144,13 @@ fn link_records_pair_with_truth_rows_and_ids_are_unique() {
             .unwrap_or_else(|| unreachable!("{id}"));
         assert!(batch == "1" || batch == "2", "{id}");
         assert!(get(t, "person_id").starts_with('P'), "{id}");
+        // Only card-derived ids (特定健診: 保険者番号:記号:番号:枝番) are not unique per person.
+        let card_derived = source_id.matches(':').count() == 3;
+        assert_eq!(
+            get(r, "source_unique"),
+            if card_derived { "0" } else { "1" },
+            "{id}"
+        );
     }
     let persons: BTreeSet<&str> = run.truth.iter().map(|t| get(t, "person_id")).collect();
     assert!(persons.len() as u64 <= run.summary.persons);

@@ -15,7 +15,7 @@ use std::time::Instant;
 use rand::SeedableRng;
 use serde::Serialize;
 use tsumugi_identity::linkage::{
-    self, ClusterQuality, Decision, LinkRun, Model, Table, TableConfig,
+    self, ClusterQuality, Decision, LinkRecord, LinkRun, Model, Table, TableConfig,
 };
 pub use tsumugi_identity::linkage::{Evaluation, Explanation, RuleStats, StepTime};
 
@@ -94,17 +94,24 @@ fn read_inputs(inputs: &[PathBuf], cfg: &TableConfig) -> Result<Table> {
     Ok(table)
 }
 
-/// The outcome of linking a table: the run and the times of reading and preparing.
+/// The outcome of linking a table: the run (timings of reading and preparing included).
 struct Linked {
+    /// The ids of every row read (held-back rows included); the records are dropped once
+    /// prepared.
     table: Table,
     prepared: linkage::Prepared,
     run: LinkRun,
+    /// The last rows of the input, held back from the run (for an incremental run after).
+    held_back: Vec<LinkRecord>,
 }
 
-fn run_on(inputs: &[PathBuf], cfg: &TableConfig, seed: u64) -> Result<Linked> {
+fn run_on(inputs: &[PathBuf], cfg: &TableConfig, seed: u64, hold_back: usize) -> Result<Linked> {
     let clock = Instant::now();
-    let table = read_inputs(inputs, cfg)?;
+    let mut table = read_inputs(inputs, cfg)?;
     let read = clock.elapsed().as_secs_f64();
+    let held_back = table
+        .records
+        .split_off(table.records.len().saturating_sub(hold_back));
     let clock = Instant::now();
     let prepared = linkage::prepare(&table.records);
     let prepare = clock.elapsed().as_secs_f64();
@@ -132,6 +139,7 @@ fn run_on(inputs: &[PathBuf], cfg: &TableConfig, seed: u64) -> Result<Linked> {
         table,
         prepared,
         run,
+        held_back,
     })
 }
 
@@ -166,7 +174,7 @@ pub fn link_files(opts: &FileLink) -> Result<FileLinkReport> {
         .first()
         .ok_or_else(|| Error::InvalidMapping("no --input given".to_owned()))?;
     let cfg = read_config(opts.config.as_deref(), first)?;
-    let linked = run_on(&opts.inputs, &cfg, opts.seed)?;
+    let linked = run_on(&opts.inputs, &cfg, opts.seed, 0)?;
     let ids = &linked.table.ids;
     if let Some(path) = &opts.pairs_out {
         let mut w = create(path)?;
@@ -218,7 +226,7 @@ pub fn explain_pair(opts: &FileLink, a: &str, b: &str) -> Result<Explanation> {
         .first()
         .ok_or_else(|| Error::InvalidMapping("no --input given".to_owned()))?;
     let cfg = read_config(opts.config.as_deref(), first)?;
-    let linked = run_on(&opts.inputs, &cfg, opts.seed)?;
+    let linked = run_on(&opts.inputs, &cfg, opts.seed, 0)?;
     let index = |id: &str| {
         linked
             .table
@@ -323,22 +331,54 @@ pub struct LinkBenchFigures {
     pub seconds: f64,
     /// Per step.
     pub timings: Vec<StepTime>,
-    /// Peak resident set of the process, where known.
+    /// Peak resident set of the process after the dedupe, where known.
     pub peak_rss_bytes: Option<u64>,
     /// The run's figures.
     pub report: FileLinkReport,
     /// Quality against the synthetic ground truth.
     pub evaluation: Evaluation,
+    /// The incremental run after it, when records were held back.
+    pub incremental: Option<IncrementalFigures>,
+}
+
+/// New records linked against the deduplicated population.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncrementalFigures {
+    /// Records already linked.
+    pub existing: u64,
+    /// New records.
+    pub records: u64,
+    /// Seconds to index the linked population (blocking keys); a running system keeps it.
+    pub index_seconds: f64,
+    /// Seconds to link the new records (normalize, block, score, cluster).
+    pub seconds: f64,
+    /// Per step.
+    pub timings: Vec<StepTime>,
+    /// Candidate pairs.
+    pub candidate_pairs: u64,
+    /// Existing persons merged by a new record.
+    pub merges: u64,
+    /// New records that became new persons.
+    pub new_clusters: u64,
+    /// Quality over every record after the run.
+    pub evaluation: Evaluation,
 }
 
 /// The synthetic input of `bench link` in `dir`: `records.csv` and `truth.csv`, generated
-/// when missing (at least `records` rows).
+/// when missing or shorter than `records` rows.
 ///
 /// # Errors
 /// Generation failures.
 pub fn bench_link_input(dir: &Path, records: u64, seed: u64) -> Result<(PathBuf, PathBuf)> {
     let (input, truth) = (dir.join("records.csv"), dir.join("truth.csv"));
-    if !(input.exists() && truth.exists()) {
+    let rows = |path: &Path| -> u64 {
+        File::open(path).map_or(0, |f| {
+            csv::Reader::from_reader(BufReader::with_capacity(1 << 20, f))
+                .records()
+                .count() as u64
+        })
+    };
+    if !(truth.exists() && rows(&input) >= records) {
         // The population sizes the providers; about three records a person, so half as many
         // persons as records is enough for the generation to reach the count.
         let cfg = tsumugi_synth::SynthConfig {
@@ -352,32 +392,63 @@ pub fn bench_link_input(dir: &Path, records: u64, seed: u64) -> Result<(PathBuf,
     Ok((input, truth))
 }
 
-/// Dedupes `input` end to end and evaluates against `truth`.
+/// Dedupes `input` end to end and evaluates against `truth`; with `incremental` > 0 the last
+/// rows are held back and then linked incrementally against the rest.
 ///
 /// # Errors
 /// As [`link_files`] and [`evaluate_files`].
-pub fn bench_link(input: &Path, truth: &Path, seed: u64) -> Result<LinkBenchFigures> {
+pub fn bench_link(
+    input: &Path,
+    truth: &Path,
+    seed: u64,
+    incremental: u64,
+) -> Result<LinkBenchFigures> {
     let clock = Instant::now();
     let cfg = read_config(None, input)?;
-    let linked = run_on(&[input.to_path_buf()], &cfg, seed)?;
+    let linked = run_on(&[input.to_path_buf()], &cfg, seed, incremental as usize)?;
     let seconds = clock.elapsed().as_secs_f64();
     let peak_rss_bytes = crate::bench::peak_rss_bytes();
-    let found: HashMap<String, String> = linked
-        .table
-        .ids
-        .iter()
-        .zip(&linked.run.cluster_of)
-        .map(|(id, c)| (id.clone(), c.to_string()))
-        .collect();
+    let ids = &linked.table.ids;
+    let found = |labels: &[u32]| -> HashMap<String, String> {
+        ids.iter()
+            .zip(labels)
+            .map(|(id, c)| (id.clone(), c.to_string()))
+            .collect()
+    };
     let truth = labels(truth, "person_id")?;
-    let evaluation = evaluate_labels(&found, &truth);
+    let evaluation = evaluate_labels(&found(&linked.run.cluster_of), &truth);
+    let n_linked = linked.run.cluster_of.len();
+    let report = report(&linked.run, n_linked);
+    let incremental = if linked.held_back.is_empty() {
+        None
+    } else {
+        let clock = Instant::now();
+        let mut index = linkage::LinkIndex::build(linked.prepared, &cfg.link, &linked.run)
+            .map_err(|e| Error::InvalidMapping(e.to_string()))?;
+        let index_seconds = clock.elapsed().as_secs_f64();
+        let clock = Instant::now();
+        let run = index.add(&linked.held_back);
+        let add_seconds = clock.elapsed().as_secs_f64();
+        Some(IncrementalFigures {
+            existing: n_linked as u64,
+            records: run.records,
+            index_seconds,
+            seconds: add_seconds,
+            timings: run.timings,
+            candidate_pairs: run.candidate_pairs,
+            merges: run.merges.len() as u64,
+            new_clusters: run.new_clusters,
+            evaluation: evaluate_labels(&found(index.cluster_of()), &truth),
+        })
+    };
     Ok(LinkBenchFigures {
-        records: linked.table.ids.len() as u64,
+        records: n_linked as u64,
         seconds,
-        timings: linked.run.timings.clone(),
+        timings: linked.run.timings,
         peak_rss_bytes,
-        report: report(&linked.run, linked.table.ids.len()),
+        report,
         evaluation,
+        incremental,
     })
 }
 

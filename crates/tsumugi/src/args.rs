@@ -287,9 +287,12 @@ enum BenchAction {
 /// Options of `tsumugi bench link`.
 #[derive(Debug, Args)]
 pub struct BenchLinkArgs {
-    /// Records to link (at least).
+    /// Records to deduplicate (at least).
     #[arg(long, default_value_t = 1_000_000)]
     pub(crate) records: u64,
+    /// New records then linked incrementally against them (0: none).
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) incremental: u64,
     /// Seed of the synthetic population and of the u sample.
     #[arg(long, default_value_t = 20_261_125)]
     pub(crate) seed: u64,

@@ -167,7 +167,7 @@ async fn run(a: &BenchIngestArgs, selected: &[Format], work: &Path) -> Result<Re
 pub fn link(a: &BenchLinkArgs) -> Result<()> {
     let print = |dir: &Path| -> Result<()> {
         let (input, truth) = (dir.join("records.csv"), dir.join("truth.csv"));
-        let figures = tsumugi_app::linkage::bench_link(&input, &truth, a.seed)?;
+        let figures = tsumugi_app::linkage::bench_link(&input, &truth, a.seed, a.incremental)?;
         if a.json {
             output::json(&figures)
         } else {
@@ -182,14 +182,15 @@ pub fn link(a: &BenchLinkArgs) -> Result<()> {
         std::env::temp_dir().join(format!("tsumugi-bench-link-{}-{}", a.records, a.seed))
     });
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    tsumugi_app::linkage::bench_link_input(&work, a.records, a.seed)
+    tsumugi_app::linkage::bench_link_input(&work, a.records + a.incremental, a.seed)
         .context("generating the synthetic linkage input")?;
     let Ok(exe) = std::env::current_exe() else {
         return print(&work);
     };
     let mut child = Command::new(exe);
     child
-        .args(["bench", "link", "--seed", &a.seed.to_string(), "--run-only"])
+        .args(["bench", "link", "--seed", &a.seed.to_string()])
+        .args(["--incremental", &a.incremental.to_string(), "--run-only"])
         .arg(&work);
     if a.json {
         child.arg("--json");

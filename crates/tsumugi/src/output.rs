@@ -321,7 +321,7 @@ pub fn link_report(r: &tsumugi_app::linkage::FileLinkReport) {
         q.bridges_cut
     );
     println!(
-        "  model: λ = {:.4}, EM {} iterations, u from {} random pairs",
+        "  model: λ = {:.3e} (two random records match), EM {} iterations, u from {} random pairs",
         r.model.lambda, r.model.em_iterations, r.model.u_pairs
     );
     println!("  時間 / time: {}", timings(&r.timings));
@@ -416,7 +416,29 @@ pub fn bench_link(f: &tsumugi_app::linkage::LinkBenchFigures) {
         f.peak_rss_bytes
             .map_or_else(|| "-".to_owned(), |b| format!("{:.0} MB", b as f64 / 1e6))
     );
-    println!("  時間 / steps: {}", timings(&f.timings));
     link_report(&f.report);
     evaluation(&f.evaluation);
+    if let Some(i) = &f.incremental {
+        println!(
+            "差分名寄せ / incremental: {} new records against {} in {:.2} s ({}; index built in {:.1} s): {} candidate pairs, {} new persons, {} merges of existing persons",
+            i.records,
+            i.existing,
+            i.seconds,
+            timings(&i.timings),
+            i.index_seconds,
+            i.candidate_pairs,
+            i.new_clusters,
+            i.merges
+        );
+        let e = &i.evaluation;
+        println!(
+            "  after it, over {} records: pairwise F1 {:.4} (P {:.4}, R {:.4}), cluster F1 {:.4}, twins merged {}",
+            e.records,
+            e.pairwise.f1,
+            e.pairwise.precision,
+            e.pairwise.recall,
+            e.cluster.f1,
+            e.twins_merged
+        );
+    }
 }

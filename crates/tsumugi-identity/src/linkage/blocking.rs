@@ -140,7 +140,7 @@ impl BlockingRule {
     }
 
     /// Every key of record `i` under this rule, sorted and deduplicated.
-    fn keys(&self, p: &Prepared, i: usize) -> Vec<u64> {
+    pub(crate) fn keys(&self, p: &Prepared, i: usize) -> Vec<u64> {
         let uses = |g: u8| self.parts.iter().any(|x| x.group() == g);
         let names: Vec<Option<usize>> = if uses(0) {
             (0..p.names.of(i).len()).map(Some).collect()
@@ -246,6 +246,11 @@ pub struct RuleStats {
 struct RuleKeys {
     by_key: Vec<(u64, u32)>,
     per_record: Multi<u64>,
+}
+
+/// `(key, record)` of every record under `rule`, sorted by key: the rule's lookup index.
+pub(crate) fn key_index(p: &Prepared, rule: &BlockingRule) -> Vec<(u64, u32)> {
+    rule_keys(p, rule).by_key
 }
 
 fn rule_keys(p: &Prepared, rule: &BlockingRule) -> RuleKeys {

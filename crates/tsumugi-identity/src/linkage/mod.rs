@@ -24,6 +24,7 @@ mod cluster;
 mod compare;
 mod eval;
 mod features;
+mod incremental;
 mod jaro;
 mod model;
 mod table;
@@ -40,6 +41,7 @@ pub use cluster::ClusterQuality;
 pub use compare::{ExtraKind, MAX_EXTRAS};
 pub use eval::{Evaluation, NoiseRecall, Scores, evaluate};
 pub use features::{LinkRecord, Prepared, prepare};
+pub use incremental::{IncrementalRun, LinkIndex};
 pub use model::{
     Explanation, FieldParams, FieldWeight, LevelParams, Model, TermFrequencies, probability,
     weight_of,

@@ -1,0 +1,315 @@
+//! Incremental linkage: new records against an already linked population, without a full
+//! re-run.
+//!
+//! A [`LinkIndex`] keeps what a run built — the prepared records, each blocking rule's key
+//! index, the trained model and the clusters — and [`LinkIndex::add`] links new records
+//! against it: only pairs with a new record are made and scored (with the model as trained),
+//! and the new links join clusters strongest first under the one-to-one constraint. Existing
+//! clusters are never split by an incremental run; a new record that links two of them merges
+//! them, and the merge is reported (kept label, absorbed label). A full run re-examines
+//! everything, bridges included.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::linkage::blocking::{BlockingRule, key_index};
+use crate::linkage::compare::{compare, twin_guard};
+use crate::linkage::features::{LinkRecord, NONE, Prepared};
+use crate::linkage::model::Scorer;
+use crate::linkage::{
+    ConfigError, Decision, LinkConfig, LinkRun, Model, ScoredPair, StepTime, UniqueSources,
+    probability, weight_of,
+};
+
+/// A linked population, ready for new records.
+#[derive(Debug)]
+pub struct LinkIndex {
+    prepared: Prepared,
+    cfg: LinkConfig,
+    rules: Vec<BlockingRule>,
+    /// Per rule, `(key, record)` of the records indexed at build, sorted by key.
+    built: Vec<Vec<(u64, u32)>>,
+    /// Per rule, key → records added since.
+    added: Vec<HashMap<u64, Vec<u32>>>,
+    model: Model,
+    /// Cluster label of every record.
+    cluster_of: Vec<u32>,
+    /// Per cluster label, the `(source, id)` pairs of its one-to-one records.
+    unique_ids: HashMap<u32, Vec<(u32, u32)>>,
+    next_label: u32,
+}
+
+/// What [`LinkIndex::add`] did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IncrementalRun {
+    /// Records added.
+    pub records: u64,
+    /// Candidate pairs (each with at least one new record).
+    pub candidate_pairs: u64,
+    /// Pairs at or above the review threshold.
+    pub pairs: Vec<ScoredPair>,
+    /// Cluster label of each new record, in order.
+    pub cluster_of: Vec<u32>,
+    /// Existing clusters merged by a new record: (kept label, absorbed label).
+    pub merges: Vec<(u32, u32)>,
+    /// New records that started a cluster of their own.
+    pub new_clusters: u64,
+    /// Links refused by the one-to-one constraint.
+    pub refused_one_to_one: u64,
+    /// Step timings.
+    pub timings: Vec<StepTime>,
+}
+
+fn is_unique(cfg: &LinkConfig, p: &Prepared, i: usize) -> bool {
+    p.source_unique
+        .get(i)
+        .copied()
+        .flatten()
+        .unwrap_or_else(|| match &cfg.unique_sources {
+            UniqueSources::All => true,
+            UniqueSources::None => false,
+            UniqueSources::Named(names) => names
+                .iter()
+                .any(|n| p.sources.lookup(n) == p.source.get(i).copied()),
+        })
+}
+
+fn unique_id(cfg: &LinkConfig, p: &Prepared, i: usize) -> Option<(u32, u32)> {
+    let (s, id) = (*p.source.get(i)?, *p.source_id.get(i)?);
+    (id != NONE && is_unique(cfg, p, i)).then_some((s, id))
+}
+
+fn conflict(a: &[(u32, u32)], b: &[(u32, u32)]) -> bool {
+    a.iter()
+        .any(|(s, id)| b.iter().any(|(t, other)| s == t && id != other))
+}
+
+impl LinkIndex {
+    /// Indexes a population linked by [`crate::linkage::link`] (`run` over `prepared` with
+    /// `cfg`).
+    ///
+    /// # Errors
+    /// [`ConfigError`] for a configuration that cannot run.
+    pub fn build(
+        prepared: Prepared,
+        cfg: &LinkConfig,
+        run: &LinkRun,
+    ) -> Result<LinkIndex, ConfigError> {
+        let rules = cfg.rules().map_err(ConfigError::UnknownBlockingPart)?;
+        let built = rules.par_iter().map(|r| key_index(&prepared, r)).collect();
+        let mut unique_ids: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+        for (i, c) in run.cluster_of.iter().enumerate() {
+            if let Some(id) = unique_id(cfg, &prepared, i) {
+                let ids = unique_ids.entry(*c).or_default();
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        Ok(LinkIndex {
+            added: rules.iter().map(|_| HashMap::new()).collect(),
+            rules,
+            built,
+            model: run.model.clone(),
+            next_label: run.cluster_of.iter().max().map_or(0, |m| m + 1),
+            cluster_of: run.cluster_of.clone(),
+            unique_ids,
+            cfg: cfg.clone(),
+            prepared,
+        })
+    }
+
+    /// Records indexed.
+    pub fn len(&self) -> usize {
+        self.prepared.len()
+    }
+
+    /// Whether nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.prepared.is_empty()
+    }
+
+    /// The cluster label of every record.
+    pub fn cluster_of(&self) -> &[u32] {
+        &self.cluster_of
+    }
+
+    /// Links `records` against everything indexed (and each other), then indexes them.
+    pub fn add(&mut self, records: &[LinkRecord]) -> IncrementalRun {
+        let mut timings = Vec::new();
+        let mut clock = Instant::now();
+        let mut lap = |step: &'static str, timings: &mut Vec<StepTime>| {
+            timings.push(StepTime {
+                step,
+                seconds: clock.elapsed().as_secs_f64(),
+            });
+            clock = Instant::now();
+        };
+        let start = self.prepared.len();
+        self.prepared.extend(records);
+        let end = self.prepared.len();
+        lap("normalize", &mut timings);
+
+        // Blocking: each new record against the index, then into it.
+        let max_block = self.cfg.max_block;
+        let new_keys: Vec<Vec<Vec<u64>>> = (start..end)
+            .into_par_iter()
+            .map(|i| {
+                self.rules
+                    .iter()
+                    .map(|r| r.keys(&self.prepared, i))
+                    .collect()
+            })
+            .collect();
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let mut seen: HashSet<u32> = HashSet::new();
+        for (k, keys) in new_keys.iter().enumerate() {
+            let i = (start + k) as u32;
+            seen.clear();
+            for (r, rule_keys) in keys.iter().enumerate() {
+                for key in rule_keys {
+                    let built = &self.built[r];
+                    let from = built.partition_point(|(x, _)| x < key);
+                    let hits = built[from..]
+                        .iter()
+                        .take_while(|(x, _)| x == key)
+                        .map(|(_, j)| *j);
+                    let added = self.added[r].get(key).into_iter().flatten().copied();
+                    let block: Vec<u32> = hits.chain(added).collect();
+                    if block.len() >= max_block {
+                        continue;
+                    }
+                    for j in block {
+                        if seen.insert(j) {
+                            pairs.push((j, i));
+                        }
+                    }
+                }
+            }
+            for (r, rule_keys) in keys.iter().enumerate() {
+                for key in rule_keys {
+                    self.added[r].entry(*key).or_default().push(i);
+                }
+            }
+        }
+        lap("block", &mut timings);
+
+        let extras = self.model.extras.clone();
+        let scorer = Scorer::new(&self.model, &self.prepared, None);
+        let link_w = weight_of(self.cfg.link_probability);
+        let review_w = weight_of(self.cfg.review_probability);
+        let scored: Vec<ScoredPair> = pairs
+            .par_iter()
+            .filter_map(|&(a, b)| {
+                let l = compare(&self.prepared, &extras, a as usize, b as usize);
+                let weight = scorer.weight(l, a as usize, b as usize);
+                if weight < review_w {
+                    return None;
+                }
+                let decision = if twin_guard(l) {
+                    Decision::TwinGuard
+                } else if weight >= link_w {
+                    Decision::Link
+                } else {
+                    Decision::Review
+                };
+                Some(ScoredPair {
+                    a,
+                    b,
+                    weight,
+                    probability: probability(weight),
+                    decision,
+                })
+            })
+            .collect();
+        lap("compare and score", &mut timings);
+
+        // Clusters: new records start alone; links join labels, strongest first, the older
+        // (smaller) label surviving.
+        let first_new = self.next_label;
+        for i in start..end {
+            self.cluster_of.push(self.next_label);
+            if let Some(id) = unique_id(&self.cfg, &self.prepared, i) {
+                self.unique_ids.insert(self.next_label, vec![id]);
+            }
+            self.next_label += 1;
+        }
+        let mut edges: Vec<(f64, u32, u32)> = scored
+            .iter()
+            .filter(|s| s.decision == Decision::Link)
+            .map(|s| (s.weight, s.a, s.b))
+            .collect();
+        // A one-to-one source's id names one person: sharing it is a link.
+        for &(a, b) in &pairs {
+            let ida = unique_id(&self.cfg, &self.prepared, a as usize);
+            if ida.is_some() && ida == unique_id(&self.cfg, &self.prepared, b as usize) {
+                edges.push((f64::INFINITY, a, b));
+            }
+        }
+        edges.sort_unstable_by(|x, y| y.0.total_cmp(&x.0));
+        let mut parent: HashMap<u32, u32> = HashMap::new();
+        let root = |parent: &HashMap<u32, u32>, mut l: u32| {
+            while let Some(&p) = parent.get(&l) {
+                l = p;
+            }
+            l
+        };
+        let mut refused = 0u64;
+        let mut merges = Vec::new();
+        for (_, a, b) in edges {
+            let la = root(&parent, self.cluster_of[a as usize]);
+            let lb = root(&parent, self.cluster_of[b as usize]);
+            if la == lb {
+                continue;
+            }
+            let empty = Vec::new();
+            if conflict(
+                self.unique_ids.get(&la).unwrap_or(&empty),
+                self.unique_ids.get(&lb).unwrap_or(&empty),
+            ) {
+                refused += 1;
+                continue;
+            }
+            let (keep, lose) = (la.min(lb), la.max(lb));
+            parent.insert(lose, keep);
+            let moved = self.unique_ids.remove(&lose).unwrap_or_default();
+            let ids = self.unique_ids.entry(keep).or_default();
+            for id in moved {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            if lose < first_new {
+                merges.push((keep, lose));
+            }
+        }
+        // Relabel: the new records, and every record of an absorbed existing cluster.
+        let relabel_from = if merges.is_empty() { start } else { 0 };
+        if !parent.is_empty() {
+            for i in relabel_from..end {
+                let l = self.cluster_of[i];
+                if parent.contains_key(&l) {
+                    self.cluster_of[i] = root(&parent, l);
+                }
+            }
+        }
+        let new_labels: HashSet<u32> = self.cluster_of[start..end]
+            .iter()
+            .copied()
+            .filter(|l| *l >= first_new)
+            .collect();
+        lap("cluster", &mut timings);
+        IncrementalRun {
+            records: records.len() as u64,
+            candidate_pairs: pairs.len() as u64,
+            pairs: scored,
+            cluster_of: self.cluster_of[start..end].to_vec(),
+            new_clusters: new_labels.len() as u64,
+            merges,
+            refused_one_to_one: refused,
+            timings,
+        }
+    }
+}

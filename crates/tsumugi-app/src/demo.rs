@@ -178,6 +178,10 @@ pub struct LinkSummaryView {
     pub n_records: u64,
     /// Persons found.
     pub n_persons: u64,
+    /// Candidate pairs the probabilistic engine compared.
+    pub n_candidate_pairs: u64,
+    /// Pairs left for clerical review.
+    pub n_review: u64,
 }
 
 /// Linkage quality for the report.
@@ -200,6 +204,8 @@ impl From<&LinkSummary> for LinkSummaryView {
         LinkSummaryView {
             n_records: s.n_records,
             n_persons: s.n_persons,
+            n_candidate_pairs: s.n_candidate_pairs,
+            n_review: s.n_review,
         }
     }
 }

@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use tsumugi_identity::{Eligibility, LinkSummary};
+use tsumugi_identity::{Eligibility, LinkOptions, LinkSummary, ReviewDecision, ReviewItem};
+use tsumugi_model::ProviderKind;
 
 use crate::{Ctx, Result, audit, ingest};
 
@@ -16,18 +17,57 @@ const ROWS_PER_FILE: u64 = 4_000_000;
 /// Zone errors.
 pub async fn link(ctx: &Ctx) -> Result<LinkSummary> {
     let mut rng = ctx.rng();
-    let summary = ctx.vault.link(ctx.clock.now(), &mut rng).await?;
+    // 特定健診 records carry an id derived from the insurance card, which changes with it: a
+    // checkup centre may hold one person under several ids.
+    let card_derived_ids = tsumugi_store::registry::provider_kinds(&ctx.registry)
+        .await?
+        .into_iter()
+        .filter(|(_, kind)| kind == ProviderKind::CheckupCentre.as_str())
+        .map(|(id, _)| id)
+        .collect();
+    let opts = LinkOptions { card_derived_ids };
+    let summary = ctx.vault.link(ctx.clock.now(), &opts, &mut rng).await?;
     audit::record(
         ctx,
         "linkage.run",
         tsumugi_identity::RULE_VERSION,
         serde_json::json!({
             "records": summary.n_records, "persons": summary.n_persons,
-            "new_persons": summary.n_new_persons, "relinked": summary.n_relinked, "merges": summary.merges.len(),
+            "new_persons": summary.n_new_persons, "relinked": summary.n_relinked,
+            "merges": summary.merges, "splits": summary.splits,
+            "candidate_pairs": summary.n_candidate_pairs, "review": summary.n_review,
+            "model": summary.model,
         }),
     )
     .await?;
     Ok(summary)
+}
+
+/// The linkage pairs waiting for a person's decision (record keys and probabilities only).
+///
+/// # Errors
+/// Vault errors.
+pub async fn review_queue(ctx: &Ctx) -> Result<Vec<ReviewItem>> {
+    Ok(ctx.vault.review_queue().await?)
+}
+
+/// Records a clerical-review decision on two records; it binds the next linkage runs.
+///
+/// # Errors
+/// Vault errors; unknown records.
+pub async fn decide_review(ctx: &Ctx, a: i64, b: i64, decision: ReviewDecision) -> Result<bool> {
+    let queued = ctx
+        .vault
+        .decide_review(a, b, decision, &ctx.actor, ctx.clock.now())
+        .await?;
+    audit::record(
+        ctx,
+        "linkage.review",
+        &format!("records {}-{}", a.min(b), a.max(b)),
+        serde_json::json!({ "decision": format!("{decision:?}"), "queued": queued }),
+    )
+    .await?;
+    Ok(queued)
 }
 
 /// What a build of the research store used and left out.

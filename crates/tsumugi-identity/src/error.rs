@@ -34,6 +34,12 @@ pub enum Error {
         /// What is missing or wrong (never the value).
         reason: &'static str,
     },
+    /// A clerical-review decision names records that cannot be decided on.
+    #[error("IDN0004InvalidReview: {reason}")]
+    InvalidReview {
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// A state the code should make impossible.
     #[error("IDN0099Internal: {0} (this is a tsumugi bug)")]
     Internal(&'static str),

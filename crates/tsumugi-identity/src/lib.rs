@@ -4,8 +4,10 @@
 //!   envelope data key, plus keyed blind indexes (HMAC-SHA-256) for matching without decrypting.
 //!   It stores notices ([`NoticeEntry`]) and decides [`Eligibility`] (notice present and older
 //!   than the provider's waiting period).
-//! - Linkage (名寄せ): [`Vault::link`] joins records that share a normalized match key under any
-//!   rule of [`RULE_VERSION`] and keeps person keys stable across runs. Normalization folds
+//! - Linkage (名寄せ): [`linkage`] is the probabilistic engine (Fellegi–Sunter on Japanese
+//!   identifiers; it also links any CSV); [`Vault::link`] runs it over the vault's records and
+//!   keeps person keys stable across runs, pairs in the uncertain band waiting in a clerical
+//!   review queue ([`Vault::review_queue`], [`Vault::decide_review`]). Normalization folds
 //!   Japanese variation (variant kanji, kana scripts, spacing) — see `normalize`.
 //! - Opt-outs: [`Vault::register_stop_request`] finds the person a [`StopRequest`] names, keeps
 //!   the evidence, and makes sure their later records are refused at ingest.
@@ -19,7 +21,7 @@
 //! let mut rng = rand::rngs::StdRng::from_os_rng();
 //! let at = chrono::DateTime::UNIX_EPOCH;
 //! let vault = tsumugi_identity::Vault::open(db, keys, at, &mut rng).await?;
-//! let summary = vault.link(at, &mut rng).await?;
+//! let summary = vault.link(at, &tsumugi_identity::LinkOptions::default(), &mut rng).await?;
 //! assert!(summary.n_persons <= summary.n_records);
 //! # Ok(()) }
 //! ```
@@ -31,14 +33,16 @@ pub mod linkage;
 pub mod normalize;
 mod optout;
 mod profile;
+mod review;
 mod rules;
 mod sealed;
 mod staging;
 mod vault;
 
 pub use crate::error::{Error, Result};
-pub use crate::link::{LinkQuality, LinkSummary};
+pub use crate::link::{LinkOptions, LinkQuality, LinkSummary};
 pub use crate::optout::{Channel, Requester, StopOutcome, StopRequest, StopStatus};
+pub use crate::review::{ReviewDecision, ReviewItem};
 pub use crate::rules::RULE_VERSION;
 pub use crate::staging::{
     StagedFile, StagedReader, open_staged, remove_partial_stages, stage_file,

@@ -1,4 +1,5 @@
-//! Deterministic record linkage: union of match-key rules, stable person keys.
+//! Linking the vault's records to persons with the probabilistic engine, person keys stable
+//! across runs (merges and splits reported), and linkage quality against ground truth.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,11 +8,12 @@ use rand::RngCore;
 use sqlx::Row;
 use tsumugi_store::values_placeholders;
 
-use crate::rules::LINK_RULES;
+use crate::linkage::{self, Decision, LinkConfig, LinkRecord};
+use crate::review::store_review_queue;
 use crate::{Error, Result, Vault};
 
 /// What a linkage run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LinkSummary {
     /// Records considered.
     pub n_records: u64,
@@ -23,113 +25,215 @@ pub struct LinkSummary {
     pub n_relinked: u64,
     /// Merges of previously distinct persons: (kept key, absorbed key).
     pub merges: Vec<(i64, i64)>,
+    /// Splits of a previous person: (kept key, key of the part that left).
+    pub splits: Vec<(i64, i64)>,
+    /// Pairs scored in the uncertain band (clerical review).
+    pub n_review: u64,
+    /// Candidate pairs compared.
+    pub n_candidate_pairs: u64,
+    /// The model's prior and the weights it learnt, for the audit trail.
+    pub model: Option<crate::linkage::Model>,
 }
 
-/// Union–find over dense indices, with path halving.
-struct DisjointSets {
-    parent: Vec<usize>,
+/// How [`Vault::link`] treats sources.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkOptions {
+    /// Providers whose patient ids are derived from the insurance card (特定健診), so one
+    /// person may have several there: the one-to-one constraint does not apply to them.
+    pub card_derived_ids: BTreeSet<String>,
 }
 
-impl DisjointSets {
-    fn new(n: usize) -> DisjointSets {
-        DisjointSets {
-            parent: (0..n).collect(),
+/// The person keys of a run's clusters, and what changed.
+struct Keys {
+    /// Cluster label → person key.
+    person_of: BTreeMap<u32, i64>,
+    /// (kept key, absorbed key).
+    merges: Vec<(i64, i64)>,
+    /// (key split, key of the part that left).
+    splits: Vec<(i64, i64)>,
+    /// Keys created.
+    new_persons: Vec<i64>,
+}
+
+/// A record's current person and its cluster label in a run.
+struct Assigned {
+    record_key: i64,
+    current: Option<i64>,
+    cluster: u32,
+}
+
+/// Stable person keys for the run's clusters: each existing key stays with the cluster that
+/// holds most of its records (ties: the smaller label); a cluster holding several keys keeps
+/// the smallest and absorbs the rest (a merge); a cluster holding only keys that stay
+/// elsewhere, or none, gets a new random key (a split, or a new person).
+fn assign_keys(records: &[Assigned], rng: &mut (dyn RngCore + Send)) -> Keys {
+    let mut count: BTreeMap<(i64, u32), u64> = BTreeMap::new();
+    for r in records {
+        if let Some(k) = r.current {
+            *count.entry((k, r.cluster)).or_default() += 1;
         }
     }
-
-    fn find(&mut self, mut x: usize) -> usize {
-        while self.parent[x] != x {
-            self.parent[x] = self.parent[self.parent[x]];
-            x = self.parent[x];
+    // Owner cluster of each existing key.
+    let mut owner: BTreeMap<i64, (u64, u32)> = BTreeMap::new();
+    for ((k, c), n) in &count {
+        let e = owner.entry(*k).or_insert((*n, *c));
+        if *n > e.0 || (*n == e.0 && *c < e.1) {
+            *e = (*n, *c);
         }
-        x
     }
-
-    fn union(&mut self, a: usize, b: usize) {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
-            self.parent[hi] = lo;
+    let mut owned: BTreeMap<u32, BTreeSet<i64>> = BTreeMap::new();
+    for (k, (_, c)) in &owner {
+        owned.entry(*c).or_default().insert(*k);
+    }
+    let clusters: BTreeSet<u32> = records.iter().map(|r| r.cluster).collect();
+    let mut person_of = BTreeMap::new();
+    let (mut merges, mut splits, mut new_persons) = (Vec::new(), Vec::new(), Vec::new());
+    for c in clusters {
+        let person = match owned.get(&c).and_then(|ks| ks.first()) {
+            Some(&k) => {
+                for &other in owned.get(&c).into_iter().flatten().skip(1) {
+                    merges.push((k, other));
+                }
+                k
+            }
+            None => {
+                let k = (rng.next_u64() >> 1) as i64;
+                new_persons.push(k);
+                k
+            }
+        };
+        person_of.insert(c, person);
+    }
+    // A key whose records are in several clusters was split: every cluster but its owner
+    // took a part away.
+    for (k, c) in count.keys() {
+        if owner.get(k).is_some_and(|(_, o)| o != c)
+            && let Some(&p) = person_of.get(c)
+            && p != *k
+            && !merges.contains(&(p, *k))
+        {
+            splits.push((*k, p));
         }
+    }
+    splits.sort_unstable();
+    splits.dedup();
+    Keys {
+        person_of,
+        merges,
+        splits,
+        new_persons,
     }
 }
 
 impl Vault {
-    /// Links every record to a person: records sharing a key under any link rule are one
-    /// person (connected components). Person keys are stable: a cluster keeps the key its
-    /// records already had; when clusters merge, the smallest existing key is kept and the merge
-    /// is reported; only clusters with no key get a new random one.
+    /// Links every record to a person with the probabilistic engine
+    /// ([`crate::linkage::link`]): the vault's records are opened, prepared and linked, and the
+    /// clusters become persons. Person keys are stable ([`assign_keys`]): merges and splits
+    /// are reported. Records of one provider sharing a patient id are one person, except at
+    /// providers in `opts.card_derived_ids`. Pairs in the uncertain band are kept for
+    /// clerical review ([`Vault::review_queue`]).
     ///
     /// # Errors
-    /// Vault errors.
+    /// Vault errors; a stored value that does not decrypt.
     pub async fn link(
         &self,
         at: DateTime<Utc>,
+        opts: &LinkOptions,
         rng: &mut (dyn RngCore + Send),
     ) -> Result<LinkSummary> {
-        let records =
-            sqlx::query("SELECT record_key, person_key FROM source_records ORDER BY record_key")
-                .fetch_all(self.db.pool())
-                .await
-                .map_err(Error::vault("read records"))?;
-        let keys: Vec<i64> = records.iter().map(|r| r.get(0)).collect();
-        let current: Vec<Option<i64>> = records.iter().map(|r| r.get(1)).collect();
-        let index: BTreeMap<i64, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-        let mut sets = DisjointSets::new(keys.len());
-        let edges =
-            sqlx::query("SELECT rule, digest, record_key FROM link_keys ORDER BY rule, digest")
-                .fetch_all(self.db.pool())
-                .await
-                .map_err(Error::vault("read match keys"))?;
-        let mut prev: Option<(String, Vec<u8>, usize)> = None;
-        for row in edges {
-            let rule: String = row.get(0);
-            if !LINK_RULES.contains(&rule.as_str()) {
-                continue;
-            }
-            let digest: Vec<u8> = row.get(1);
-            let Some(&i) = index.get(&row.get::<i64, _>(2)) else {
-                continue;
-            };
-            match &prev {
-                Some((r, d, first)) if *r == rule && *d == digest => sets.union(*first, i),
-                _ => prev = Some((rule, digest, i)),
-            }
+        let rows = sqlx::query(
+            "SELECT record_key, provider_id, patient_ref, names, birth_date, sex, addresses, insurances, person_key \
+             FROM source_records ORDER BY record_key",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(Error::vault("read records"))?;
+        let mut keys = Vec::with_capacity(rows.len());
+        let mut current = Vec::with_capacity(rows.len());
+        let mut records = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let provider: String = r.get(1);
+            let patient_ref: Option<Vec<u8>> = r.get(2);
+            let sex: String = r.get(5);
+            let identity = crate::sealed::attributes(
+                None,
+                self.open_json("source_records.names", &r.get::<Vec<u8>, _>(3))?,
+                self.open_json("source_records.birth_date", &r.get::<Vec<u8>, _>(4))?,
+                tsumugi_model::Sex::from_code(&sex),
+                self.open_json("source_records.addresses", &r.get::<Vec<u8>, _>(6))?,
+                self.open_json("source_records.insurances", &r.get::<Vec<u8>, _>(7))?,
+                None,
+            );
+            keys.push(r.get::<i64, _>(0));
+            current.push(r.get::<Option<i64>, _>(8));
+            records.push(LinkRecord {
+                source_unique: Some(!opts.card_derived_ids.contains(&provider)),
+                source: provider,
+                source_id: patient_ref.map(hex::encode),
+                identity,
+                extras: Vec::new(),
+            });
         }
-        let mut clusters: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for i in 0..keys.len() {
-            clusters.entry(sets.find(i)).or_default().push(i);
-        }
-        let mut summary = LinkSummary {
+        drop(rows);
+        let decisions = self.review_decisions(&keys).await?;
+        let prepared = linkage::prepare(&records);
+        drop(records);
+        let cfg = LinkConfig::recommended();
+        let run = linkage::link_with_decisions(&prepared, &cfg, None, &decisions, rng)
+            .map_err(|_| Error::Internal("the recommended linkage configuration is invalid"))?;
+        let assigned: Vec<Assigned> = keys
+            .iter()
+            .zip(&current)
+            .zip(&run.cluster_of)
+            .map(|((k, c), cl)| Assigned {
+                record_key: *k,
+                current: *c,
+                cluster: *cl,
+            })
+            .collect();
+        let Keys {
+            person_of,
+            merges,
+            splits,
+            new_persons,
+        } = assign_keys(&assigned, rng);
+        let updates: Vec<(i64, i64)> = assigned
+            .iter()
+            .filter_map(|a| {
+                let p = *person_of.get(&a.cluster)?;
+                (a.current != Some(p)).then_some((a.record_key, p))
+            })
+            .collect();
+        let live: BTreeSet<i64> = person_of.values().copied().collect();
+        let retired: BTreeSet<i64> = current
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|k| !live.contains(k))
+            .collect();
+        let review: Vec<(i64, i64, f64)> = run
+            .pairs
+            .iter()
+            .filter(|p| p.decision == Decision::Review)
+            .filter_map(|p| {
+                Some((
+                    *keys.get(p.a as usize)?,
+                    *keys.get(p.b as usize)?,
+                    p.probability,
+                ))
+            })
+            .collect();
+        let summary = LinkSummary {
             n_records: keys.len() as u64,
-            n_persons: clusters.len() as u64,
-            ..LinkSummary::default()
+            n_persons: live.len() as u64,
+            n_new_persons: new_persons.len() as u64,
+            n_relinked: updates.len() as u64,
+            merges,
+            splits,
+            n_review: review.len() as u64,
+            n_candidate_pairs: run.candidate_pairs,
+            model: Some(run.model),
         };
-        let mut updates: Vec<(i64, i64)> = Vec::new();
-        let mut new_persons: Vec<i64> = Vec::new();
-        let mut absorbed: BTreeSet<i64> = BTreeSet::new();
-        for members in clusters.values() {
-            let existing: BTreeSet<i64> = members.iter().filter_map(|&i| current[i]).collect();
-            let person = match existing.first() {
-                Some(&k) => k,
-                None => {
-                    let k = (rng.next_u64() >> 1) as i64;
-                    new_persons.push(k);
-                    k
-                }
-            };
-            for &other in existing.iter().skip(1) {
-                summary.merges.push((person, other));
-                absorbed.insert(other);
-            }
-            for &i in members {
-                if current[i] != Some(person) {
-                    updates.push((keys[i], person));
-                }
-            }
-        }
-        summary.n_new_persons = new_persons.len() as u64;
-        summary.n_relinked = updates.len() as u64;
         let mut tx = self
             .db
             .pool()
@@ -157,15 +261,14 @@ impl Vault {
                 .await
                 .map_err(Error::vault("link record"))?;
         }
-        for k in &absorbed {
+        for k in &retired {
+            let kept = summary
+                .merges
+                .iter()
+                .find(|(_, absorbed)| absorbed == k)
+                .map_or(*k, |(kept, _)| *kept);
             sqlx::query("UPDATE stop_requests SET person_key = $1 WHERE person_key = $2")
-                .bind(
-                    summary
-                        .merges
-                        .iter()
-                        .find(|(_, a)| a == k)
-                        .map_or(*k, |(kept, _)| *kept),
-                )
+                .bind(kept)
                 .bind(*k)
                 .execute(&mut *tx)
                 .await
@@ -176,6 +279,7 @@ impl Vault {
                 .await
                 .map_err(Error::vault("retire merged person"))?;
         }
+        store_review_queue(&mut tx, &review, at).await?;
         tx.commit().await.map_err(Error::vault("commit links"))?;
         Ok(summary)
     }

@@ -103,6 +103,18 @@ pub async fn waiting_days(db: &Database) -> Result<BTreeMap<String, i64>> {
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
+/// Every provider's kind ([`tsumugi_model::ProviderKind`] as text), by provider id.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn provider_kinds(db: &Database) -> Result<BTreeMap<String, String>> {
+    let rows = sqlx::query("SELECT provider_id, kind FROM providers")
+        .fetch_all(db.pool())
+        .await
+        .map_err(Error::db("read providers"))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
 fn submission_row(r: &sqlx::any::AnyRow) -> Result<SubmissionRow> {
     let err = Error::db("read submission row");
     (|| {

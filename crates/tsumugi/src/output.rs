@@ -146,8 +146,8 @@ pub fn demo(r: &DemoReport) {
             + r.optout_late.n_persons_purged
     );
     println!(
-        "linked persons 名寄せ後人数  {} from {} records",
-        r.link.n_persons, r.link.n_records
+        "linked persons 名寄せ後人数  {} from {} records ({} candidate pairs, {} for clerical review 要確認)",
+        r.link.n_persons, r.link.n_records, r.link.n_candidate_pairs, r.link.n_review
     );
     println!(
         "linkage quality 名寄せ精度   precision {:.4} recall {:.4} F1 {:.4} ({} true persons, {} found)",

@@ -4,6 +4,7 @@
 
 mod demo;
 mod formats;
+mod linkage;
 mod optout;
 mod recovery;
 mod rejections;

@@ -67,6 +67,8 @@ pub(crate) struct ClusterRules {
     /// Per record: whether its source is duplicate-free (its id names one person, and the
     /// person has no other id there).
     pub unique: Vec<bool>,
+    /// Pairs a person decided are not one person: never in one cluster.
+    pub cannot_link: Vec<(u32, u32)>,
     /// A bridge weaker than this weight is cut.
     pub split_bridges_below: f64,
 }
@@ -119,6 +121,17 @@ pub(crate) fn cluster(
             }
         })
         .collect();
+    // A decided non-match is a pseudo-source both records belong to under different ids, so
+    // the one-to-one check keeps them apart.
+    for (t, &(a, b)) in rules.cannot_link.iter().enumerate() {
+        let token = u32::MAX - t as u32;
+        for (r, id) in [(a, 0), (b, 1)] {
+            if let Some(v) = ids.get_mut(r as usize) {
+                v.push((token, id));
+                v.sort_unstable();
+            }
+        }
+    }
     // 1. Same id in a duplicate-free source.
     let mut forced: Vec<Edge> = Vec::new();
     let mut by_id: Vec<(u32, u32, u32)> = (0..n as u32)
@@ -359,6 +372,7 @@ mod tests {
     fn run(n: usize, edges: Vec<Edge>, source: &[u32], id: &[u32], unique: bool) -> Vec<u32> {
         let rules = ClusterRules {
             unique: vec![unique; n],
+            cannot_link: Vec::new(),
             split_bridges_below: 10.0,
         };
         cluster(n, edges, source, id, &rules).cluster_of

@@ -215,6 +215,21 @@ pub fn link(
     external_tf: Option<&TermFrequencies>,
     rng: &mut (dyn RngCore + Send),
 ) -> Result<LinkRun, ConfigError> {
+    link_with_decisions(p, cfg, external_tf, &[], rng)
+}
+
+/// [`link`], bound by a person's decisions on pairs `(a, b, same)`: `same` pairs are linked
+/// whatever their score, the others never end in one cluster.
+///
+/// # Errors
+/// [`ConfigError`] for a configuration that cannot run.
+pub fn link_with_decisions(
+    p: &Prepared,
+    cfg: &LinkConfig,
+    external_tf: Option<&TermFrequencies>,
+    decisions: &[(u32, u32, bool)],
+    rng: &mut (dyn RngCore + Send),
+) -> Result<LinkRun, ConfigError> {
     let rules = cfg.rules().map_err(ConfigError::UnknownBlockingPart)?;
     if cfg.extras.len() > MAX_EXTRAS {
         return Err(ConfigError::TooManyExtras);
@@ -299,7 +314,7 @@ pub fn link(
     drop(levels);
     lap("predict", &mut timings);
 
-    let edges: Vec<Edge> = scored
+    let mut edges: Vec<Edge> = scored
         .iter()
         .filter(|s| s.decision == Decision::Link)
         .map(|s| Edge {
@@ -307,6 +322,16 @@ pub fn link(
             b: s.b,
             weight: s.weight,
         })
+        .collect();
+    edges.extend(decisions.iter().filter(|d| d.2).map(|&(a, b, _)| Edge {
+        a,
+        b,
+        weight: f64::INFINITY,
+    }));
+    let cannot_link: Vec<(u32, u32)> = decisions
+        .iter()
+        .filter(|d| !d.2)
+        .map(|&(a, b, _)| (a, b))
         .collect();
     let named: Vec<u32> = match &cfg.unique_sources {
         UniqueSources::Named(names) => names.iter().filter_map(|n| p.sources.lookup(n)).collect(),
@@ -331,6 +356,7 @@ pub fn link(
         &p.source_id,
         &ClusterRules {
             unique,
+            cannot_link,
             split_bridges_below: weight_of(cfg.bridge_probability),
         },
     );

@@ -135,7 +135,10 @@ async fn link_notice_optout_and_purge_on_every_backend() {
         );
         assert_eq!(again, k1, "{backend}");
 
-        let s = vault.link(at(), &mut rng).await.unwrap();
+        let s = vault
+            .link(at(), &tsumugi_identity::LinkOptions::default(), &mut rng)
+            .await
+            .unwrap();
         assert_eq!((s.n_records, s.n_persons), (4, 3), "{backend}: {s:?}");
         let map = vault.record_persons().await.unwrap();
         assert_eq!(
@@ -144,7 +147,10 @@ async fn link_notice_optout_and_purge_on_every_backend() {
         );
         assert_ne!(map[&k1[0]], map[&k1[1]], "{backend}: twins must not link");
         // Person keys are stable across runs.
-        let s2 = vault.link(at(), &mut rng).await.unwrap();
+        let s2 = vault
+            .link(at(), &tsumugi_identity::LinkOptions::default(), &mut rng)
+            .await
+            .unwrap();
         assert_eq!((s2.n_new_persons, s2.n_relinked), (0, 0), "{backend}");
         assert_eq!(vault.record_persons().await.unwrap(), map, "{backend}");
 

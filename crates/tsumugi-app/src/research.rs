@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use tsumugi_identity::{Eligibility, LinkOptions, LinkSummary, ReviewDecision, ReviewItem};
+use tsumugi_identity::{Eligibility, LinkOptions, LinkSummary};
+pub use tsumugi_identity::{ReviewDecision, ReviewItem};
 use tsumugi_model::ProviderKind;
 
 use crate::{Ctx, Result, audit, ingest};
@@ -49,6 +50,23 @@ pub async fn link(ctx: &Ctx) -> Result<LinkSummary> {
 /// Vault errors.
 pub async fn review_queue(ctx: &Ctx) -> Result<Vec<ReviewItem>> {
     Ok(ctx.vault.review_queue().await?)
+}
+
+/// Reads a decision as people write it: `match` / `same` / `同一`, or `no_match` /
+/// `no-match` / `different` / `別人`.
+///
+/// # Errors
+/// [`crate::Error::InvalidInput`] for anything else.
+pub fn parse_review_decision(s: &str) -> Result<ReviewDecision> {
+    match s.trim() {
+        "match" | "same" | "同一" => Ok(ReviewDecision::Match),
+        "no_match" | "no-match" | "different" | "別人" => Ok(ReviewDecision::NoMatch),
+        _ => Err(crate::Error::InvalidInput {
+            file: "decision".to_owned(),
+            line: 0,
+            reason: "a decision is match (同一) or no_match (別人)".to_owned(),
+        }),
+    }
 }
 
 /// Records a clerical-review decision on two records; it binds the next linkage runs.

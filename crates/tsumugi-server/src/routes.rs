@@ -23,6 +23,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/health", get(health))
         .route("/api/v1/audit/verify", get(audit_verify))
         .route("/api/v1/research/link", post(research_link))
+        .route("/api/v1/research/link/review", get(review_queue))
+        .route("/api/v1/research/link/review/decide", post(review_decide))
         .route("/api/v1/research/build", post(research_build))
         .route("/api/v1/releases", post(create_release))
         .route("/api/v1/statistics/diagnosis", post(diagnosis_stats))
@@ -66,8 +68,46 @@ pub struct LinkView {
     pub n_relinked: u64,
     /// Merges of previously distinct persons.
     pub n_merges: usize,
+    /// Splits of a previous person.
+    pub n_splits: usize,
+    /// Candidate pairs compared.
+    pub n_candidate_pairs: u64,
+    /// Pairs waiting for clerical review.
+    pub n_review: u64,
     /// Open stop requests matched again after linkage.
     pub optout_rematch: OptOutReport,
+}
+
+/// One pair of the clerical-review queue: record keys and the probability (no identifier).
+#[derive(Debug, Serialize)]
+pub struct ReviewItemView {
+    /// First record.
+    pub record_a: i64,
+    /// Second record.
+    pub record_b: i64,
+    /// Match probability of the last run.
+    pub probability: f64,
+    /// When it was queued.
+    pub queued_at: String,
+}
+
+/// `POST /api/v1/research/link/review/decide`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecideBody {
+    /// First record.
+    pub record_a: i64,
+    /// Second record.
+    pub record_b: i64,
+    /// `match` or `no_match`.
+    pub decision: String,
+}
+
+/// The answer of a decision.
+#[derive(Debug, Serialize)]
+pub struct DecidedView {
+    /// Whether the pair was waiting in the queue.
+    pub was_queued: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -104,6 +144,9 @@ async fn research_link(State(state): State<AppState>) -> ApiResult<Json<LinkView
         n_new_persons: s.n_new_persons,
         n_relinked: s.n_relinked,
         n_merges: s.merges.len(),
+        n_splits: s.splits.len(),
+        n_candidate_pairs: s.n_candidate_pairs,
+        n_review: s.n_review,
         optout_rematch,
     }))
 }
@@ -147,4 +190,34 @@ async fn diagnosis_stats(
     )
     .await?;
     Ok(Json(outcome))
+}
+
+#[tracing::instrument(skip_all)]
+async fn review_queue(State(state): State<AppState>) -> ApiResult<Json<Vec<ReviewItemView>>> {
+    let items = tsumugi_app::research::review_queue(state.ctx()).await?;
+    Ok(Json(
+        items
+            .into_iter()
+            .map(|i| ReviewItemView {
+                record_a: i.record_a,
+                record_b: i.record_b,
+                probability: i.probability,
+                queued_at: i.queued_at,
+            })
+            .collect(),
+    ))
+}
+
+#[tracing::instrument(skip_all)]
+async fn review_decide(
+    State(state): State<AppState>,
+    body: Result<Json<DecideBody>, JsonRejection>,
+) -> ApiResult<Json<DecidedView>> {
+    let Json(body) = body?;
+    let decision = tsumugi_app::research::parse_review_decision(&body.decision)?;
+    let _writer = state.writer.lock().await;
+    let was_queued =
+        tsumugi_app::research::decide_review(state.ctx(), body.record_a, body.record_b, decision)
+            .await?;
+    Ok(Json(DecidedView { was_queued }))
 }

@@ -366,6 +366,22 @@ enum LinkAction {
         /// Second record id.
         b: String,
     },
+    /// The clerical-review queue 要確認ペア: pairs of the uncertain band, by record key.
+    Review {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Decide a pair of the review queue 目視確認の判定 (binds later linkage runs).
+    Decide {
+        /// First record key.
+        a: i64,
+        /// Second record key.
+        b: i64,
+        /// `match` (同一) or `no_match` (別人).
+        decision: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Candidate pairs per blocking rule ブロッキング (and recall with --truth).
     Blocking {
         #[command(flatten)]
@@ -543,7 +559,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Link {
             action: Some(action),
             ..
-        } => link_action(action)?,
+        } => link_action(action).await?,
         Command::Link { files, .. } if !files.input.is_empty() => {
             let r = tsumugi_app::linkage::link_files(&files.file_link())?;
             if files.json {
@@ -633,8 +649,29 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn link_action(action: LinkAction) -> Result<()> {
+async fn link_action(action: LinkAction) -> Result<()> {
     match action {
+        LinkAction::Review { data } => {
+            let ctx = data.open().await?;
+            let items = tsumugi_app::research::review_queue(&ctx).await?;
+            ctx.close().await;
+            output::review_queue(&items);
+        }
+        LinkAction::Decide {
+            a,
+            b,
+            decision,
+            data,
+        } => {
+            let decision = tsumugi_app::research::parse_review_decision(&decision)?;
+            let ctx = data.open().await?;
+            let queued = tsumugi_app::research::decide_review(&ctx, a, b, decision).await?;
+            ctx.close().await;
+            output::line(&format!(
+                "判定を記録 / decision recorded for records {a} and {b}{}; it binds the next `tsumugi link`",
+                if queued { "" } else { " (not in the queue)" }
+            ));
+        }
         LinkAction::Eval {
             clusters,
             truth,

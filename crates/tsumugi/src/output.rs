@@ -442,3 +442,17 @@ pub fn bench_link(f: &tsumugi_app::linkage::LinkBenchFigures) {
         );
     }
 }
+
+/// The clerical-review queue.
+pub fn review_queue(items: &[tsumugi_app::research::ReviewItem]) {
+    println!(
+        "要確認 / clerical review: {} pairs (record keys; decide with `tsumugi link decide A B match|no_match`)",
+        items.len()
+    );
+    for i in items {
+        println!(
+            "  {:>10} {:>10}  probability {:.4}  queued {}",
+            i.record_a, i.record_b, i.probability, i.queued_at
+        );
+    }
+}

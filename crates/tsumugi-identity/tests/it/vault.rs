@@ -7,7 +7,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sqlx::Row;
 use tsumugi_identity::{
-    Admission, Channel, Eligibility, NoticeEntry, Requester, StopRequest, StopStatus, Vault,
+    Admission, Channel, Eligibility, NoticeEntry, Requester, ReviewDecision, StopRequest,
+    StopStatus, Vault,
 };
 use tsumugi_model::{Address, IdentityAttributes, Insurance, PersonName, ProviderId, Sex};
 use tsumugi_store::FileKeyProvider;
@@ -153,6 +154,52 @@ async fn link_notice_optout_and_purge_on_every_backend() {
             .unwrap();
         assert_eq!((s2.n_new_persons, s2.n_relinked), (0, 0), "{backend}");
         assert_eq!(vault.record_persons().await.unwrap(), map, "{backend}");
+
+        // Clerical review: decisions bind later runs, and the keys stay stable through them.
+        assert!(vault.review_queue().await.unwrap().is_empty(), "{backend}");
+        let opts = tsumugi_identity::LinkOptions::default();
+        let queued = vault
+            .decide_review(k1[0], k2[0], ReviewDecision::NoMatch, "reviewer:test", at())
+            .await
+            .unwrap();
+        assert!(!queued, "{backend}: the pair was linked, not queued");
+        let s3 = vault.link(at(), &opts, &mut rng).await.unwrap();
+        let after = vault.record_persons().await.unwrap();
+        assert_ne!(
+            after[&k1[0]], after[&k2[0]],
+            "{backend}: a no-match decision splits"
+        );
+        assert_eq!(s3.splits.len(), 1, "{backend}: {:?}", s3.splits);
+        assert_eq!(
+            after[&k1[0]], map[&k1[0]],
+            "{backend}: the older part keeps its key"
+        );
+        vault
+            .decide_review(k1[0], k2[0], ReviewDecision::Match, "reviewer:test", at())
+            .await
+            .unwrap();
+        let s4 = vault.link(at(), &opts, &mut rng).await.unwrap();
+        let merged = vault.record_persons().await.unwrap();
+        assert_eq!(
+            merged[&k1[0]], merged[&k2[0]],
+            "{backend}: a match decision links"
+        );
+        let (kept, absorbed) = (
+            after[&k1[0]].min(after[&k2[0]]),
+            after[&k1[0]].max(after[&k2[0]]),
+        );
+        assert_eq!(
+            s4.merges,
+            vec![(kept, absorbed)],
+            "{backend}: the smaller key is kept"
+        );
+        let map = merged;
+        assert!(matches!(
+            vault
+                .decide_review(k1[0], k1[0], ReviewDecision::Match, "reviewer:test", at())
+                .await,
+            Err(tsumugi_identity::Error::InvalidReview { .. })
+        ));
 
         // Notices: one old enough, one too recent, one missing.
         vault

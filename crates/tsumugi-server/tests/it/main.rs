@@ -131,6 +131,31 @@ async fn link_on_an_empty_vault_finds_nobody() {
 }
 
 #[tokio::test]
+async fn review_queue_is_listed_and_decisions_are_checked() {
+    let (app, _tmp) = app().await;
+    let (status, body) = send(&app, "GET", "/api/v1/research/link/review", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!([]), "{body}");
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/v1/research/link/review/decide",
+        Some(json!({"record_a": 1, "record_b": 2, "decision": "match"})),
+    )
+    .await;
+    assert!(status.is_client_error(), "{status}: {body}");
+    assert_eq!(body["code"], "IDN0004InvalidReview", "{body}");
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/v1/research/link/review/decide",
+        Some(json!({"record_a": 1, "record_b": 2, "decision": "maybe"})),
+    )
+    .await;
+    assert!(status.is_client_error(), "{status}: {body}");
+}
+
+#[tokio::test]
 async fn statistics_need_a_built_store() {
     let (app, _tmp) = app().await;
     let (status, body) = send(

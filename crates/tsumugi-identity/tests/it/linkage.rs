@@ -1,10 +1,11 @@
 //! The probabilistic linkage engine (`tsumugi_identity::linkage`) on hand-written Japanese
 //! records: script and variant-kanji noise, names written whole, 和暦 birth dates, marriage,
 //! moves and birth-date slips link; twins (same family, birth date, address and household card)
-//! never do. Plus configuration errors, `link.toml` tables and a property test over arbitrary
-//! small record sets.
+//! never do. Plus configuration errors, `link.toml` tables, evaluation figures, run-to-run
+//! determinism and a property test over generated households (twins included).
 //!
-//! Every case is a text table read by [`check`], so the engine's API is touched in one place.
+//! Every linkage case is a text table read by [`check`], so the engine's API is touched in one
+//! place.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,14 +21,10 @@ use tsumugi_model::{Address, IdentityAttributes, Insurance, PersonName, Sex, war
 /// The seed of every run's u sample.
 const SEED: u64 = 20_261_125;
 
-/// The recommended settings with the u sample cut to one round (250,000 random pairs, far more
-/// than the ~1,700 distinct pairs of a table here): three rounds would triple the time of a
-/// debug build and move no decision.
+/// The recommended settings (a table here has few enough pairs that u is counted over all of
+/// them).
 fn cfg() -> LinkConfig {
-    LinkConfig {
-        max_u_pairs: 1,
-        ..LinkConfig::recommended()
-    }
+    LinkConfig::recommended()
 }
 
 /// One row of a case table, `|`-separated:
@@ -336,7 +333,7 @@ p24b | 林 | 洋子 | ハヤシ | ヨウコ | 1950-06-06 | F | 東京都千代�
 ";
 
 #[test]
-fn noisy_persons_link_whole_twins_stay_apart_and_a_seed_repeats_the_run() {
+fn noisy_persons_link_whole_and_twins_stay_apart() {
     let l = check(PERSONS, &cfg(), "");
     let e = l.evaluation();
     assert_eq!(e.records, 57);
@@ -366,28 +363,6 @@ fn noisy_persons_link_whole_twins_stay_apart_and_a_seed_repeats_the_run() {
         ]
     );
     assert!(recall.values().all(|r| *r == 1.0), "{recall:?}");
-
-    // A fixed seed gives the same persons, decisions and (to rounding) weights.
-    let again = check(PERSONS, &cfg(), "");
-    assert_eq!(again.run.cluster_of, l.run.cluster_of);
-    assert_eq!(again.run.candidate_pairs, l.run.candidate_pairs);
-    assert_eq!(again.run.model.u_pairs, l.run.model.u_pairs);
-    assert_eq!(again.run.pairs.len(), l.run.pairs.len());
-    // FIXME: only to rounding. The level patterns are counted in `HashMap`s whose iteration
-    // order (and so EM's summation order) changes from run to run, so m, λ and the weights
-    // differ in the last bits between two runs with one seed (seen: 4.2045938598584645 vs
-    // 4.204593859858463); a weight exactly at a threshold could flip its decision. Sorting
-    // the patterns before EM would make runs bit-identical, and this `assert_eq!` on weights.
-    for (x, y) in again.run.pairs.iter().zip(&l.run.pairs) {
-        assert_eq!((x.a, x.b, x.decision), (y.a, y.b, y.decision));
-        assert!(
-            (x.weight - y.weight).abs() < 1e-9,
-            "{} vs {}",
-            x.weight,
-            y.weight
-        );
-    }
-    assert!((again.run.model.lambda - l.run.model.lambda).abs() < 1e-12);
 }
 
 /// No record and one record: nothing to compare, one person per record.
@@ -472,33 +447,38 @@ fn explain_weighs_true_pairs_up_and_guards_twins() {
     }
 }
 
-/// A record naming only the family (no given name in any script: a newborn registered before
-/// naming, 鈴木ベビー) agrees with both twins on everything it has, so the pairwise twin guard
-/// cannot hold it, and linking it to both puts the twins in one cluster.
+/// A record without a given name — only the family (a newborn registered before naming,
+/// 鈴木ベビー), or no name at all — agrees with both twins on everything it has, so the
+/// pairwise twin guard cannot hold it, and linking it to both puts the twins in one cluster.
 #[test]
 fn a_record_without_given_name_and_twins() {
-    let table = format!(
-        "{PERSONS}\
-p03z | 鈴木 | - | スズキ | - | 2010-04-01 | M | 東京都世田谷区三軒茶屋1-2-3 | 154-0024 | 138123:世田:7777:- | k1:8003 | no_given\n"
-    );
-    // FIXME: twins must never share a cluster. The twin guard is pairwise (a `TwinGuard`
-    // decision on p03*~p04*), but clustering joins p03z to both twins and so p03 and p04
-    // through it (the links are strong, so the weak-bridge split keeps them). Wanted here:
-    // "split p03: p03a p03b p03c | p03z\n" (or p03z with one twin), never the twins merged.
-    let l = check(&table, &cfg(), "twins merged p03+p04\n");
-    for twin in ["p03a", "p04a"] {
-        let x = l.explain("p03z", twin);
-        assert!(!x.twin_guard, "p03z~{twin}");
-        assert_eq!(
-            l.decision("p03z", twin),
-            Some(Decision::Link),
-            "p03z~{twin}"
+    for row in [
+        "p03z | 鈴木 | - | スズキ | - | 2010-04-01 | M | 東京都世田谷区三軒茶屋1-2-3 | 154-0024 | 138123:世田:7777:- | k1:8003 | -",
+        "p03z | - | - | - | - | 2010-04-01 | M | 東京都世田谷区三軒茶屋1-2-3 | 154-0024 | - | k1:8003 | -",
+    ] {
+        // FIXME: twins must never share a cluster. The twin guard is pairwise (a `TwinGuard`
+        // decision on p03*~p04*), but clustering links p03z to both twins and so joins p03
+        // and p04 through it (the links are strong, so the weak-bridge split keeps them).
+        // Wanted: "split p03: p03a p03b p03c | p03z\n" (or p03z with one twin), never the
+        // twins merged. Found by the property test below (a record with no name at all).
+        let l = check(
+            &format!("{PERSONS}{row}\n"),
+            &cfg(),
+            "twins merged p03+p04\n",
         );
+        for twin in ["p03a", "p04a"] {
+            assert!(!l.explain("p03z", twin).twin_guard, "{row}: p03z~{twin}");
+            assert_eq!(
+                l.decision("p03z", twin),
+                Some(Decision::Link),
+                "{row}: p03z~{twin}"
+            );
+        }
+        assert_eq!(l.decision("p03a", "p04a"), Some(Decision::TwinGuard));
+        // FIXME: see above; should be `assert_ne!`.
+        assert_eq!(l.cluster("p03a"), l.cluster("p04a"));
+        assert_eq!(l.evaluation().twins_merged, 1);
     }
-    assert_eq!(l.decision("p03a", "p04a"), Some(Decision::TwinGuard));
-    // FIXME: see above; should be `assert_ne!`.
-    assert_eq!(l.cluster("p03a"), l.cluster("p04a"));
-    assert_eq!(l.evaluation().twins_merged, 1);
 }
 
 #[test]
@@ -728,6 +708,8 @@ struct Gen {
     card: Option<(u8, u8)>,
     source: u8,
     source_id: Option<u8>,
+    /// Household and member (0, or 1 for the twin).
+    person: (usize, usize),
 }
 
 /// A person: family, given name, birth day, sex, address and household card, and whether a
@@ -753,7 +735,8 @@ fn gen_noise() -> impl Strategy<Value = GenNoise> {
 }
 
 /// Records of 1–5 persons (and their twins), 1–3 records each: households whose members
-/// agree on everything but the given name, so the twin guard has pairs to hold.
+/// agree on everything but the given name, so the twin guard has pairs to hold. In half the
+/// cases every record names the given name in kanji and kana.
 fn gen_records() -> impl Strategy<Value = Vec<Gen>> {
     let person = (
         0..FAMILY.len(),
@@ -766,7 +749,8 @@ fn gen_records() -> impl Strategy<Value = Vec<Gen>> {
         prop::bool::weighted(0.5),
     );
     let noises = || proptest::collection::vec(gen_noise(), 1..4);
-    proptest::collection::vec((person, noises(), noises()), 1..6).prop_map(|persons| {
+    let persons = proptest::collection::vec((person, noises(), noises()), 1..6);
+    (any::<bool>(), persons).prop_map(|(all_named, persons)| {
         let mut out = Vec::new();
         for (k, (p, own, twin)) in persons.into_iter().enumerate() {
             let (family, given, offset, day, sex, address, household, has_twin): GenPerson = p;
@@ -778,10 +762,10 @@ fn gen_records() -> impl Strategy<Value = Vec<Gen>> {
                 for (script, kanji, kana, has_given, whole, dob, addr, card, source) in noises {
                     out.push(Gen {
                         family: Some(family),
-                        given: has_given.then_some(given),
+                        given: (has_given || all_named).then_some(given),
                         script,
-                        kanji,
-                        kana,
+                        kanji: kanji || all_named,
+                        kana: kana || all_named,
                         whole,
                         day: dob.then_some(day),
                         sex,
@@ -789,6 +773,7 @@ fn gen_records() -> impl Strategy<Value = Vec<Gen>> {
                         card: card.then_some((household, branch)),
                         source,
                         source_id: Some((2 * k + m) as u8),
+                        person: (k, m),
                     });
                 }
             }
@@ -871,12 +856,12 @@ fn given_names_differ(a: &Gen, b: &Gen) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(6))]
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     /// Generated records after the noisy persons of [`PERSONS`] (which give EM something to
     /// learn from, so that generated twins score high enough to be guarded).
     #[test]
-    fn link_never_panics_and_never_links_differing_given_names(
+    fn link_never_panics_nor_links_twins(
         gens in gen_records(),
         seed in any::<u64>(),
     ) {
@@ -891,6 +876,23 @@ proptest! {
         // Dense cluster labels.
         let labels: BTreeSet<u32> = run.cluster_of.iter().copied().collect();
         prop_assert!(labels.iter().copied().eq(0..labels.len() as u32));
+        // Twins never share a cluster when every record names the given name in kanji and
+        // kana (one without can join them: `a_record_without_given_name_and_twins`).
+        if gens.iter().all(|g| g.kanji && g.kana && g.given.is_some()) {
+            for (i, a) in gens.iter().enumerate() {
+                for (j, b) in gens.iter().enumerate().skip(i + 1) {
+                    if a.person.0 == b.person.0 && a.person.1 != b.person.1 {
+                        prop_assert_ne!(
+                            run.cluster_of[base + i],
+                            run.cluster_of[base + j],
+                            "twins {:?} {:?}",
+                            a,
+                            b
+                        );
+                    }
+                }
+            }
+        }
         for s in &run.pairs {
             prop_assert!(s.a < s.b && (s.b as usize) < records.len());
             prop_assert!(!s.weight.is_nan() && (0.0..=1.0).contains(&s.probability));
@@ -905,4 +907,59 @@ proptest! {
             }
         }
     }
+}
+
+/// [`PERSONS`] twelve times over, as twelve populations of look-alikes (other sources, some
+/// addresses and cards differing): enough level patterns for the order of summing them to
+/// matter.
+fn look_alikes() -> Vec<LinkRecord> {
+    let mut table = String::new();
+    for k in 0..12 {
+        for line in PERSONS.lines().filter(|l| l.starts_with('p')) {
+            let mut f: Vec<String> = line.split('|').map(str::to_owned).collect();
+            f[0] = format!("k{k}{}", f[0].trim());
+            f[10] = format!("s{k}:{}", f[0]);
+            if k % 2 == 1 {
+                f[7] = format!("{}{k}", f[7].trim());
+            }
+            if k % 3 == 1 {
+                f[9] = "-".to_owned();
+            }
+            f[11] = "-".to_owned();
+            table.push_str(&f.join("|"));
+            table.push('\n');
+        }
+    }
+    parse_case(&table).records
+}
+
+/// A fixed seed gives the same persons, decisions and (to rounding) weights.
+#[test]
+fn a_run_is_deterministic_for_a_fixed_seed() {
+    let p = linkage::prepare(&look_alikes());
+    let run = || {
+        let mut rng = StdRng::seed_from_u64(SEED);
+        linkage::link(&p, &cfg(), None, &mut rng).unwrap()
+    };
+    let (first, again) = (run(), run());
+    assert_eq!(again.cluster_of, first.cluster_of);
+    assert_eq!(again.candidate_pairs, first.candidate_pairs);
+    assert_eq!(again.pairs.len(), first.pairs.len());
+    // FIXME: only to rounding. The level patterns are counted in `HashMap`s (`histogram`,
+    // `Session::patterns`) whose iteration order, and so the order EM sums them in, changes
+    // from run to run: m, λ and the weights differ in the last bits between two runs with one
+    // seed (seen on this input: the model differs in every run, and from none to ~1,700 of
+    // the 12,156 scored pairs' weights), so a weight exactly at a threshold could flip its
+    // decision. Summing the patterns in a fixed order would make runs bit-identical and these
+    // comparisons `assert_eq!`. (Not asserted unequal: two runs may sum in the same order.)
+    for (x, y) in again.pairs.iter().zip(&first.pairs) {
+        assert_eq!((x.a, x.b, x.decision), (y.a, y.b, y.decision));
+        assert!(
+            (x.weight - y.weight).abs() < 1e-9,
+            "{} vs {}",
+            x.weight,
+            y.weight
+        );
+    }
+    assert!((again.model.lambda - first.model.lambda).abs() < 1e-12);
 }

@@ -101,6 +101,12 @@ pub struct DemoReport {
     pub link: LinkSummaryView,
     /// Linkage quality against the ground truth.
     pub link_quality: LinkQualityView,
+    /// Share of requesting persons (with records) of whom no record is left in the vault.
+    pub optout_recall: f64,
+    /// Requesting persons (synthetic ids) of whom records are left.
+    pub optout_missed: Vec<String>,
+    /// Persons who asked nothing but lost records (wrongly matched requests, or rejections).
+    pub optout_collateral: u64,
     /// Stop requests before ingest.
     pub optout_early: OptOutReport,
     /// Stop requests re-matched after linkage.
@@ -478,6 +484,19 @@ pub async fn run(cfg: &DemoConfig, progress: &dyn Progress) -> Result<DemoReport
             quality.precision, quality.recall, quality.f1
         ),
     );
+    // 12. Did every stop request reach its person? (No record of a requesting person left.)
+    let requested: Vec<String> = read_csv(&cfg.synth_dir.join("truth").join("stop_requests.csv"))?
+        .into_iter()
+        .filter_map(|(_, row)| row.get("person_id").cloned())
+        .collect();
+    let optout_reach = ctx.vault.evaluate_stop_requests(&requested, &truth).await?;
+    t.lap(
+        "opt-out reach",
+        format!(
+            "{} of {} requesting persons have no record left (recall {:.4}); {} other persons lost records",
+            optout_reach.n_reached, optout_reach.n_requests, optout_reach.recall, optout_reach.n_collateral
+        ),
+    );
     ctx.close().await;
 
     Ok(DemoReport {
@@ -492,6 +511,9 @@ pub async fn run(cfg: &DemoConfig, progress: &dyn Progress) -> Result<DemoReport
         rejection_report,
         link: (&link).into(),
         link_quality: (&quality).into(),
+        optout_recall: optout_reach.recall,
+        optout_missed: optout_reach.missed,
+        optout_collateral: optout_reach.n_collateral,
         optout_early,
         optout_rematch,
         optout_late,

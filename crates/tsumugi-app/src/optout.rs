@@ -168,6 +168,28 @@ pub async fn register_stop_requests(ctx: &Ctx, requests: &[StopRequest]) -> Resu
         }
         outcomes.push(outcome);
     }
+    // The probabilistic engine looks for the persons the match keys did not find.
+    let opts = crate::research::link_options(ctx).await?;
+    for found in ctx
+        .vault
+        .rematch_open_requests(ctx.clock.now(), &opts, &mut rng)
+        .await?
+    {
+        let Some(at) = outcomes
+            .iter()
+            .position(|o| o.request_id == found.request_id)
+        else {
+            outcomes.push(found);
+            continue;
+        };
+        match &outcomes[at].status {
+            StopStatus::Enforced { .. } => continue,
+            StopStatus::Review { .. } => report.n_review -= 1,
+            StopStatus::Unmatched => report.n_unmatched -= 1,
+        }
+        report.n_enforced += 1;
+        outcomes[at] = found;
+    }
     purge_enforced(ctx, &outcomes, &mut report).await?;
     Ok(report)
 }
@@ -177,7 +199,12 @@ pub async fn register_stop_requests(ctx: &Ctx, requests: &[StopRequest]) -> Resu
 /// # Errors
 /// Zone errors.
 pub async fn rematch(ctx: &Ctx) -> Result<OptOutReport> {
-    let outcomes = ctx.vault.rematch_open_requests(ctx.clock.now()).await?;
+    let opts = crate::research::link_options(ctx).await?;
+    let mut rng = ctx.rng();
+    let outcomes = ctx
+        .vault
+        .rematch_open_requests(ctx.clock.now(), &opts, &mut rng)
+        .await?;
     let mut report = OptOutReport::default();
     purge_enforced(ctx, &outcomes, &mut report).await?;
     let counts = ctx.vault.stop_request_counts().await?;

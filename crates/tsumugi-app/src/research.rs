@@ -18,15 +18,7 @@ const ROWS_PER_FILE: u64 = 4_000_000;
 /// Zone errors.
 pub async fn link(ctx: &Ctx) -> Result<LinkSummary> {
     let mut rng = ctx.rng();
-    // 特定健診 records carry an id derived from the insurance card, which changes with it: a
-    // checkup centre may hold one person under several ids.
-    let card_derived_ids = tsumugi_store::registry::provider_kinds(&ctx.registry)
-        .await?
-        .into_iter()
-        .filter(|(_, kind)| kind == ProviderKind::CheckupCentre.as_str())
-        .map(|(id, _)| id)
-        .collect();
-    let opts = LinkOptions { card_derived_ids };
+    let opts = link_options(ctx).await?;
     let summary = ctx.vault.link(ctx.clock.now(), &opts, &mut rng).await?;
     audit::record(
         ctx,
@@ -42,6 +34,22 @@ pub async fn link(ctx: &Ctx) -> Result<LinkSummary> {
     )
     .await?;
     Ok(summary)
+}
+
+/// How the registry's providers take part in linkage: 特定健診 records carry an id derived
+/// from the insurance card, which changes with it, so a checkup centre may hold one person
+/// under several ids.
+///
+/// # Errors
+/// Registry errors.
+pub(crate) async fn link_options(ctx: &Ctx) -> Result<LinkOptions> {
+    let card_derived_ids = tsumugi_store::registry::provider_kinds(&ctx.registry)
+        .await?
+        .into_iter()
+        .filter(|(_, kind)| kind == ProviderKind::CheckupCentre.as_str())
+        .map(|(id, _)| id)
+        .collect();
+    Ok(LinkOptions { card_derived_ids })
 }
 
 /// The linkage pairs waiting for a person's decision (record keys and probabilities only).

@@ -40,8 +40,11 @@ mod staging;
 mod vault;
 
 pub use crate::error::{Error, Result};
-pub use crate::link::{LinkOptions, LinkQuality, LinkSummary};
-pub use crate::optout::{Channel, Requester, StopOutcome, StopRequest, StopStatus};
+pub use crate::link::{LinkOptions, LinkQuality, LinkSummary, OptOutReach};
+pub use crate::optout::{
+    Channel, OPTOUT_AUTO_PROBABILITY, OPTOUT_REVIEW_PROBABILITY, Requester, StopOutcome,
+    StopRequest, StopStatus,
+};
 pub use crate::review::{ReviewDecision, ReviewItem};
 pub use crate::rules::RULE_VERSION;
 pub use crate::staging::{

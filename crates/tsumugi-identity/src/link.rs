@@ -125,22 +125,20 @@ fn assign_keys(records: &[Assigned], rng: &mut (dyn RngCore + Send)) -> Keys {
     }
 }
 
+/// The vault's records opened for linkage.
+pub(crate) struct Loaded {
+    /// Record keys, in order.
+    pub keys: Vec<i64>,
+    /// Each record's person, if linked.
+    pub current: Vec<Option<i64>>,
+    /// The records.
+    pub records: Vec<LinkRecord>,
+}
+
 impl Vault {
-    /// Links every record to a person with the probabilistic engine
-    /// ([`crate::linkage::link`]): the vault's records are opened, prepared and linked, and the
-    /// clusters become persons. Person keys are stable ([`assign_keys`]): merges and splits
-    /// are reported. Records of one provider sharing a patient id are one person, except at
-    /// providers in `opts.card_derived_ids`. Pairs in the uncertain band are kept for
-    /// clerical review ([`Vault::review_queue`]).
-    ///
-    /// # Errors
-    /// Vault errors; a stored value that does not decrypt.
-    pub async fn link(
-        &self,
-        at: DateTime<Utc>,
-        opts: &LinkOptions,
-        rng: &mut (dyn RngCore + Send),
-    ) -> Result<LinkSummary> {
+    /// Opens every record for the engine: source = provider, source id = the patient's blind
+    /// index (one-to-one unless the provider's ids are card-derived).
+    pub(crate) async fn load_link_records(&self, opts: &LinkOptions) -> Result<Loaded> {
         let rows = sqlx::query(
             "SELECT record_key, provider_id, patient_ref, names, birth_date, sex, addresses, insurances, person_key \
              FROM source_records ORDER BY record_key",
@@ -174,7 +172,33 @@ impl Vault {
                 extras: Vec::new(),
             });
         }
-        drop(rows);
+        Ok(Loaded {
+            keys,
+            current,
+            records,
+        })
+    }
+
+    /// Links every record to a person with the probabilistic engine
+    /// ([`crate::linkage::link`]): the vault's records are opened, prepared and linked, and the
+    /// clusters become persons. Person keys are stable ([`assign_keys`]): merges and splits
+    /// are reported. Records of one provider sharing a patient id are one person, except at
+    /// providers in `opts.card_derived_ids`. Pairs in the uncertain band are kept for
+    /// clerical review ([`Vault::review_queue`]).
+    ///
+    /// # Errors
+    /// Vault errors; a stored value that does not decrypt.
+    pub async fn link(
+        &self,
+        at: DateTime<Utc>,
+        opts: &LinkOptions,
+        rng: &mut (dyn RngCore + Send),
+    ) -> Result<LinkSummary> {
+        let Loaded {
+            keys,
+            current,
+            records,
+        } = self.load_link_records(opts).await?;
         let decisions = self.review_decisions(&keys).await?;
         let prepared = linkage::prepare(&records);
         drop(records);
@@ -363,6 +387,78 @@ impl Vault {
             precision,
             recall,
             f1,
+        })
+    }
+}
+
+/// How well stop requests reached their persons (synthetic data only).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptOutReach {
+    /// Requests whose true person had records (in the truth).
+    pub n_requests: u64,
+    /// Of those, requests whose person has no record left in the vault (every record purged
+    /// or refused at ingest).
+    pub n_reached: u64,
+    /// `n_reached / n_requests`.
+    pub recall: f64,
+    /// The true persons not reached.
+    pub missed: Vec<String>,
+    /// Persons who asked nothing but lost records to a stop request (or to anything else that
+    /// removes records: a rejected record counts too).
+    pub n_collateral: u64,
+}
+
+impl Vault {
+    /// Checks, for each requesting person, that none of their records is left in the vault.
+    /// `requests` names the true person of each stop request; `truth` gives every record's
+    /// (provider, patient id, true person).
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn evaluate_stop_requests(
+        &self,
+        requests: &[String],
+        truth: &[(tsumugi_model::ProviderId, String, String)],
+    ) -> Result<OptOutReach> {
+        let wanted: BTreeSet<&str> = requests.iter().map(String::as_str).collect();
+        let rows = sqlx::query("SELECT DISTINCT provider_id, patient_ref FROM source_records WHERE patient_ref IS NOT NULL")
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(Error::vault("read records"))?;
+        let present: BTreeSet<(String, Vec<u8>)> =
+            rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let mut with_records: BTreeSet<&str> = BTreeSet::new();
+        let mut left: BTreeSet<&str> = BTreeSet::new();
+        let mut collateral: BTreeSet<&str> = BTreeSet::new();
+        for (provider, patient, person) in truth {
+            let key = (
+                provider.as_str().to_owned(),
+                self.patient_ref(provider, patient),
+            );
+            let here = present.contains(&key);
+            if !wanted.contains(person.as_str()) {
+                if !here {
+                    collateral.insert(person);
+                }
+                continue;
+            }
+            with_records.insert(person);
+            if here {
+                left.insert(person);
+            }
+        }
+        let n_requests = with_records.len() as u64;
+        let n_reached = n_requests - left.len() as u64;
+        Ok(OptOutReach {
+            missed: left.iter().map(|p| (*p).to_owned()).collect(),
+            n_collateral: collateral.len() as u64,
+            n_requests,
+            n_reached,
+            recall: if n_requests == 0 {
+                1.0
+            } else {
+                n_reached as f64 / n_requests as f64
+            },
         })
     }
 }

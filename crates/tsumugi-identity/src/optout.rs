@@ -15,6 +15,8 @@ use serde::Serialize;
 use sqlx::Row;
 use tsumugi_model::{Date, IdentityAttributes, ProviderId};
 
+use crate::link::LinkOptions;
+use crate::linkage::{self, LinkConfig, LinkIndex, LinkRecord};
 use crate::rules::{self, LINK_RULES, RULE_VERSION};
 use crate::sealed::RequestIdentityJ;
 use crate::{Error, Result, Vault};
@@ -128,9 +130,119 @@ pub struct StopOutcome {
 #[derive(Serialize)]
 struct Evidence<'a> {
     rule_version: &'a str,
+    /// The probabilistic engine's version.
+    engine: &'a str,
     rules: BTreeSet<&'a str>,
     n_records: usize,
     candidates: &'a [i64],
+    /// The engine's scores: which records of which person, with what probability.
+    scores: Vec<EngineScore<'a>>,
+}
+
+#[derive(Serialize)]
+struct EngineScore<'a> {
+    person_key: i64,
+    probability: f64,
+    records: &'a [i64],
+}
+
+/// The engine's name in the evidence (its level definitions and training are versioned with
+/// the crate).
+const ENGINE_RULE: &str = "fs-v1";
+
+/// A request reaching a person at or above this probability is enforced (lower than the link
+/// threshold: a miss is a legal failure).
+pub const OPTOUT_AUTO_PROBABILITY: f64 = 0.5;
+
+/// A request reaching a person at or above this probability (and below the auto threshold)
+/// waits for a person to decide.
+pub const OPTOUT_REVIEW_PROBABILITY: f64 = 0.05;
+
+/// A person the engine finds for a request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EngineHit {
+    pub person_key: i64,
+    /// The best pair probability among the person's records.
+    pub probability: f64,
+    /// The person's records the request reached.
+    pub records: Vec<i64>,
+}
+
+impl Vault {
+    /// The engine's candidates for every request not yet enforced: the vault's linked records
+    /// are prepared and indexed (the model trained on them), and each request scored against
+    /// them (no request is linked or indexed).
+    async fn engine_hits(
+        &self,
+        opts: &LinkOptions,
+        rng: &mut (dyn RngCore + Send),
+    ) -> Result<BTreeMap<String, Vec<EngineHit>>> {
+        let rows = sqlx::query(
+            "SELECT request_id, identity FROM stop_requests WHERE status <> 'enforced' ORDER BY registry_version",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(Error::vault("read stop requests"))?;
+        if rows.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let loaded = self.load_link_records(opts).await?;
+        if loaded.records.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let mut ids = Vec::new();
+        let mut requests = Vec::new();
+        for r in &rows {
+            let ident: RequestIdentityJ =
+                self.open_json("stop_requests.identity", &r.get::<Vec<u8>, _>(1))?;
+            ids.push(r.get::<String, _>(0));
+            requests.push(LinkRecord {
+                source: "stop_request".to_owned(),
+                source_id: None,
+                source_unique: Some(false),
+                identity: crate::sealed::attributes(
+                    None,
+                    ident.names,
+                    ident.birth_date,
+                    ident.sex,
+                    ident.addresses,
+                    ident.insurances,
+                    None,
+                ),
+                extras: Vec::new(),
+            });
+        }
+        let cfg = LinkConfig::recommended();
+        let prepared = linkage::prepare(&loaded.records);
+        let run = linkage::link(&prepared, &cfg, None, rng)
+            .map_err(|_| Error::Internal("the recommended linkage configuration is invalid"))?;
+        let mut index = LinkIndex::build(prepared, &cfg, &run)
+            .map_err(|_| Error::Internal("the recommended linkage configuration is invalid"))?;
+        let mut out: BTreeMap<String, BTreeMap<i64, EngineHit>> = BTreeMap::new();
+        for (record, request, probability) in index.score(&requests, OPTOUT_REVIEW_PROBABILITY) {
+            let (Some(id), Some(&key), Some(Some(person))) = (
+                ids.get(request as usize),
+                loaded.keys.get(record as usize),
+                loaded.current.get(record as usize),
+            ) else {
+                continue;
+            };
+            let hit = out
+                .entry(id.clone())
+                .or_default()
+                .entry(*person)
+                .or_insert(EngineHit {
+                    person_key: *person,
+                    ..EngineHit::default()
+                });
+            hit.probability = hit.probability.max(probability);
+            hit.records.push(key);
+        }
+        Ok(out
+            .into_iter()
+            .map(|(id, persons)| (id, persons.into_values().collect()))
+            .collect())
+    }
 }
 
 impl Vault {
@@ -192,15 +304,22 @@ impl Vault {
         // The request's own keys block future records even before any match.
         self.block_digests(&req.request_id, &self.request_digests(req))
             .await?;
-        self.rematch(&req.request_id, at).await
+        self.rematch(&req.request_id, at, &[]).await
     }
 
-    /// Matches every request not yet decided again (after new records were linked). Returns the
-    /// outcomes of requests whose status is enforced, so the caller can purge those persons.
+    /// Matches every request not yet decided again (after new records were linked), by the
+    /// match keys and by the probabilistic engine (a request against every record, with a
+    /// lower threshold than linkage: [`OPTOUT_AUTO_PROBABILITY`]). Returns the outcomes of
+    /// requests whose status is enforced, so the caller can purge those persons.
     ///
     /// # Errors
     /// Vault errors.
-    pub async fn rematch_open_requests(&self, at: DateTime<Utc>) -> Result<Vec<StopOutcome>> {
+    pub async fn rematch_open_requests(
+        &self,
+        at: DateTime<Utc>,
+        opts: &LinkOptions,
+        rng: &mut (dyn RngCore + Send),
+    ) -> Result<Vec<StopOutcome>> {
         let ids: Vec<String> =
             sqlx::query("SELECT request_id FROM stop_requests ORDER BY registry_version")
                 .fetch_all(self.db.pool())
@@ -209,9 +328,11 @@ impl Vault {
                 .iter()
                 .map(|r| r.get(0))
                 .collect();
+        let mut hits = self.engine_hits(opts, rng).await?;
         let mut out = Vec::new();
         for id in ids {
-            let outcome = self.rematch(&id, at).await?;
+            let engine = hits.remove(&id).unwrap_or_default();
+            let outcome = self.rematch(&id, at, &engine).await?;
             if matches!(outcome.status, StopStatus::Enforced { .. }) {
                 out.push(outcome);
             }
@@ -321,7 +442,12 @@ impl Vault {
     }
 
     /// Finds the request's candidate persons now and stores the new status and evidence.
-    async fn rematch(&self, request_id: &str, at: DateTime<Utc>) -> Result<StopOutcome> {
+    async fn rematch(
+        &self,
+        request_id: &str,
+        at: DateTime<Utc>,
+        engine: &[EngineHit],
+    ) -> Result<StopOutcome> {
         let row = sqlx::query(
             "SELECT provider_id, patient_ref, identity, status, person_key FROM stop_requests WHERE request_id = $1",
         )
@@ -384,23 +510,52 @@ impl Vault {
                 hits.entry(r.get(0)).or_default().insert(rule.clone());
             }
         }
+        // The engine: a person the request reaches above the auto threshold counts like a
+        // key match; one in the band makes the request wait for a person to decide.
+        let mut band: BTreeSet<i64> = BTreeSet::new();
+        for h in engine {
+            n_records += h.records.len();
+            if h.probability >= OPTOUT_AUTO_PROBABILITY {
+                hits.entry(h.person_key)
+                    .or_default()
+                    .insert(ENGINE_RULE.to_owned());
+            } else {
+                band.insert(h.person_key);
+            }
+        }
         let candidates: Vec<i64> = hits.keys().copied().collect();
+        let candidates: Vec<i64> = if candidates.is_empty() {
+            band.into_iter().collect()
+        } else {
+            candidates
+        };
+        let sure = !hits.is_empty();
         let status = match candidates.as_slice() {
             [] if old_status == "enforced" => StopStatus::Enforced {
                 person_key: old_person.unwrap_or_default(),
             },
             [] => StopStatus::Unmatched,
-            [one] => StopStatus::Enforced { person_key: *one },
+            [one] if sure => StopStatus::Enforced { person_key: *one },
             many => StopStatus::Review {
                 candidates: many.to_vec(),
             },
         };
         let rules_hit: BTreeSet<&str> = hits.values().flatten().map(String::as_str).collect();
+        let scores: Vec<EngineScore> = engine
+            .iter()
+            .map(|h| EngineScore {
+                person_key: h.person_key,
+                probability: h.probability,
+                records: &h.records,
+            })
+            .collect();
         let evidence = serde_json::to_string(&Evidence {
             rule_version: RULE_VERSION,
+            engine: ENGINE_RULE,
             rules: rules_hit,
             n_records,
             candidates: &candidates,
+            scores,
         })
         .map_err(|_| Error::Internal("evidence not serializable"))?;
         let person_key = match &status {

@@ -234,6 +234,9 @@ impl Vault {
             }
         }
         let mut out: Vec<Option<Admission>> = Vec::with_capacity(records.len());
+        // Records refused for a request: what they say of the person, for requests that
+        // named only a patient id (so the person's records elsewhere can be found).
+        let mut learned: Vec<(String, &IdentityAttributes)> = Vec::new();
         // Rows to insert: the sealed columns and the match-key digests.
         let mut fresh: Vec<NewRecord> = Vec::new();
         let mut numbers: BTreeSet<i64> = BTreeSet::new();
@@ -256,6 +259,7 @@ impl Vault {
                 )
                 .find_map(|d| blocked.get(&d).cloned());
             if let Some(request_id) = hit {
+                learned.push((request_id.clone(), *attrs));
                 out.push(Some(Admission::OptedOut(request_id)));
                 continue;
             }
@@ -368,8 +372,44 @@ impl Vault {
                 .await
                 .map_err(Error::vault("store match keys"))?;
         }
+        for (request_id, attrs) in learned {
+            self.learn_request_identity(&mut tx, &request_id, attrs, rng)
+                .await?;
+        }
         tx.commit().await.map_err(Error::vault("commit records"))?;
         Ok(out)
+    }
+
+    /// A request that named only a provider's patient id (no name and birth date) learns the
+    /// identity of the first record refused for it, sealed like the request's own: the
+    /// probabilistic matching then finds the person's records at other providers.
+    async fn learn_request_identity(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        request_id: &str,
+        attrs: &IdentityAttributes,
+        rng: &mut (dyn RngCore + Send),
+    ) -> Result<()> {
+        let row = sqlx::query("SELECT identity FROM stop_requests WHERE request_id = $1")
+            .bind(request_id.to_owned())
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(Error::vault("read stop request"))?;
+        let ident: crate::sealed::RequestIdentityJ =
+            self.open_json("stop_requests.identity", &row.get::<Vec<u8>, _>(0))?;
+        if !ident.names.is_empty() && ident.birth_date.is_some() {
+            return Ok(());
+        }
+        let mut learned = crate::sealed::RequestIdentityJ::from_attributes(attrs);
+        learned.patient_id = ident.patient_id;
+        let sealed = self.seal_json("stop_requests.identity", &learned, rng)?;
+        sqlx::query("UPDATE stop_requests SET identity = $1 WHERE request_id = $2")
+            .bind(sealed)
+            .bind(request_id.to_owned())
+            .execute(&mut **tx)
+            .await
+            .map_err(Error::vault("store learned identity"))?;
+        Ok(())
     }
 
     /// Digests (rule, digest) of every stop request in force, mapped to the request id.

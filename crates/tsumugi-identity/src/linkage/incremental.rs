@@ -136,6 +136,41 @@ impl LinkIndex {
         &self.cluster_of
     }
 
+    /// Scores `records` against everything indexed without linking or indexing them (stop
+    /// requests name a person; they are not records of one): every pair at or above
+    /// `min_probability` that the twin guard allows, as (indexed record, position in
+    /// `records`, probability).
+    pub fn score(&mut self, records: &[LinkRecord], min_probability: f64) -> Vec<(u32, u32, f64)> {
+        let start = self.prepared.len();
+        self.prepared.extend(records);
+        let end = self.prepared.len();
+        let extras = self.model.extras.clone();
+        let scorer = Scorer::new(&self.model, &self.prepared, None);
+        let min_w = weight_of(min_probability);
+        let mut out = Vec::new();
+        for i in start..end {
+            let mut seen: HashSet<u32> = HashSet::new();
+            for (r, rule) in self.rules.iter().enumerate() {
+                for key in rule.keys(&self.prepared, i) {
+                    let built = &self.built[r];
+                    let from = built.partition_point(|(x, _)| *x < key);
+                    let block = built[from..].iter().take_while(|(x, _)| *x == key);
+                    for &(_, j) in block.take(self.cfg.max_block) {
+                        if !seen.insert(j) {
+                            continue;
+                        }
+                        let l = compare(&self.prepared, &extras, j as usize, i);
+                        let w = scorer.weight(l, j as usize, i);
+                        if w >= min_w && !twin_guard(l) {
+                            out.push((j, (i - start) as u32, probability(w)));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Links `records` against everything indexed (and each other), then indexes them.
     pub fn add(&mut self, records: &[LinkRecord]) -> IncrementalRun {
         let mut timings = Vec::new();

@@ -297,8 +297,19 @@ pub fn evaluate_files(clusters: &Path, truth: &Path) -> Result<Evaluation> {
         .into_iter()
         .map(|l| (l.id, l.label))
         .collect();
-    let truth = labels(truth, "person_id")?;
-    Ok(evaluate_labels(&found, &truth))
+    let truth_rows = labels(truth, "person_id")?;
+    let evaluation = evaluate_labels(&found, &truth_rows);
+    if evaluation.records == 0 {
+        return Err(Error::InvalidInput {
+            file: truth.display().to_string(),
+            line: 1,
+            reason: format!(
+                "names no record of {}: nothing to evaluate (wrong truth file?)",
+                clusters.display()
+            ),
+        });
+    }
+    Ok(evaluation)
 }
 
 fn evaluate_labels(found: &HashMap<String, String>, truth: &[Labelled]) -> Evaluation {

@@ -414,11 +414,8 @@ fn evaluating_against_a_truth_that_names_no_record() {
     std::fs::write(&clusters, "record_id,cluster_id\na,0\nb,0\nc,1\n").unwrap();
     let truth = tmp.path().join("truth.csv");
     std::fs::write(&truth, "record_id,person_id\nx,P1\ny,P1\nz,P2\n").unwrap();
-    let e = evaluate_files(&clusters, &truth).unwrap();
-    assert_eq!((e.records, e.true_persons, e.found_clusters), (0, 0, 0));
-    // FIXME: with no record in common there is no evidence, yet every score is a perfect 1.0
-    // (`Scores::of` counts 0/0 as 1), and `tsumugi link eval` prints "precision 1.0000 recall
-    // 1.0000 F1 1.0000" for a truth file of the wrong population. It should be an error
-    // naming both files (or at least not a perfect score).
-    assert_eq!((e.pairwise.f1, e.cluster.f1), (1.0, 1.0));
+    // No record in common: no evidence, so an error naming the files, never a perfect score.
+    let e = evaluate_files(&clusters, &truth).unwrap_err().to_string();
+    assert!(e.contains("nothing to evaluate"), "{e}");
+    assert!(e.contains("truth"), "{e}");
 }

@@ -328,10 +328,19 @@ pub fn link_with_decisions(
         b,
         weight: f64::INFINITY,
     }));
+    // A person's no-match decisions, and every pair the twin guard stopped: two records
+    // whose given names differ never end in one person, not even through a third record
+    // that carries no given name.
     let cannot_link: Vec<(u32, u32)> = decisions
         .iter()
         .filter(|d| !d.2)
         .map(|&(a, b, _)| (a, b))
+        .chain(
+            scored
+                .iter()
+                .filter(|s| s.decision == Decision::TwinGuard)
+                .map(|s| (s.a, s.b)),
+        )
         .collect();
     let named: Vec<u32> = match &cfg.unique_sources {
         UniqueSources::Named(names) => names.iter().filter_map(|n| p.sources.lookup(n)).collect(),

@@ -262,7 +262,9 @@ fn em(
 ) -> (Vec<Vec<f64>>, f64, u32) {
     let n_fields = u.len();
     let mut m = start_m;
-    let patterns: Vec<(Levels, f64)> = patterns.iter().map(|(l, n)| (*l, *n as f64)).collect();
+    // Sorted, so that the sums below run in one order and a run is bit-for-bit repeatable.
+    let mut patterns: Vec<(Levels, f64)> = patterns.iter().map(|(l, n)| (*l, *n as f64)).collect();
+    patterns.sort_unstable_by_key(|(l, _)| *l);
     let total: f64 = population.unwrap_or_else(|| patterns.iter().map(|(_, n)| n).sum());
     let mut lambda = (0.3 * patterns.iter().map(|(_, n)| n).sum::<f64>() / total.max(1.0))
         .clamp(f64::MIN_POSITIVE, 0.5);

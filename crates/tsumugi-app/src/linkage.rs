@@ -24,8 +24,11 @@ use crate::{Error, Result};
 /// What to link.
 #[derive(Debug, Clone)]
 pub struct FileLink {
-    /// Input CSV files (UTF-8, header row); their rows are deduplicated together.
+    /// Input CSV files (UTF-8, header row).
     pub inputs: Vec<PathBuf>,
+    /// Link the inputs with each other only (no pairs within one input); otherwise their rows
+    /// are deduplicated together.
+    pub link_only: bool,
     /// `link.toml`; without it, columns are taken by their usual names.
     pub config: Option<PathBuf>,
     /// Where to write the scored pairs (`.csv`, else JSON lines), if anywhere.
@@ -119,6 +122,7 @@ fn run_on(inputs: &[PathBuf], cfg: &TableConfig, seed: u64, hold_back: usize) ->
     let table = Table {
         ids: table.ids,
         records: Vec::new(),
+        inputs: table.inputs,
     };
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut run = linkage::link(&prepared, &cfg.link, None, &mut rng)
@@ -164,7 +168,8 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
         .map_err(Error::io(path))
 }
 
-/// Links the rows of `opts.inputs` (dedupe) and writes the pairs and clusters asked for.
+/// Links the rows of `opts.inputs` (dedupe, or link-only across inputs) and writes the pairs
+/// and clusters asked for.
 ///
 /// # Errors
 /// Unreadable inputs or configuration, unwritable outputs.
@@ -173,7 +178,8 @@ pub fn link_files(opts: &FileLink) -> Result<FileLinkReport> {
         .inputs
         .first()
         .ok_or_else(|| Error::InvalidMapping("no --input given".to_owned()))?;
-    let cfg = read_config(opts.config.as_deref(), first)?;
+    let mut cfg = read_config(opts.config.as_deref(), first)?;
+    cfg.link.link_only = opts.link_only;
     let linked = run_on(&opts.inputs, &cfg, opts.seed, 0)?;
     let ids = &linked.table.ids;
     if let Some(path) = &opts.pairs_out {

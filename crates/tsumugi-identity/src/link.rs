@@ -170,6 +170,7 @@ impl Vault {
                 source_id: patient_ref.map(hex::encode),
                 identity,
                 extras: Vec::new(),
+                dataset: 0,
             });
         }
         Ok(Loaded {

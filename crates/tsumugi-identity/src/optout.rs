@@ -210,6 +210,7 @@ impl Vault {
                     None,
                 ),
                 extras: Vec::new(),
+                dataset: 0,
             });
         }
         let cfg = LinkConfig::recommended();

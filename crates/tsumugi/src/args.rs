@@ -310,9 +310,13 @@ pub struct BenchLinkArgs {
 /// File linkage options of `tsumugi link`.
 #[derive(Debug, Args, Clone)]
 pub struct LinkFileArgs {
-    /// Input CSV (UTF-8, header row); repeat for several files, linked together.
+    /// Input CSV (UTF-8, header row); with two or more, records are linked across the
+    /// files only (link-only) unless --dedupe.
     #[arg(long)]
     input: Vec<PathBuf>,
+    /// With several inputs, also link records within each file (deduplicate them together).
+    #[arg(long)]
+    dedupe: bool,
     /// `link.toml`: columns to roles, thresholds (default: columns by their usual names).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -334,6 +338,7 @@ impl LinkFileArgs {
     fn file_link(&self) -> tsumugi_app::linkage::FileLink {
         tsumugi_app::linkage::FileLink {
             inputs: self.input.clone(),
+            link_only: self.input.len() > 1 && !self.dedupe,
             config: self.config.clone(),
             pairs_out: self.out.clone(),
             clusters_out: self.clusters.clone(),

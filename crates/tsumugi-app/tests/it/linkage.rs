@@ -31,6 +31,7 @@ fn input(dir: &Path) -> (PathBuf, PathBuf) {
 fn file_link(records: &Path) -> FileLink {
     FileLink {
         inputs: vec![records.to_owned()],
+        link_only: false,
         config: None,
         pairs_out: None,
         clusters_out: None,
@@ -418,4 +419,50 @@ fn evaluating_against_a_truth_that_names_no_record() {
     let e = evaluate_files(&clusters, &truth).unwrap_err().to_string();
     assert!(e.contains("nothing to evaluate"), "{e}");
     assert!(e.contains("truth"), "{e}");
+}
+
+/// Two inputs are linked with each other only: every pair joins a record of one file to a
+/// record of the other, and the persons found across the files match the truth.
+#[test]
+fn two_inputs_link_only_across_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (records, truth) = input(tmp.path());
+    let text = std::fs::read_to_string(&records).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let (first, second) = rows.split_at(rows.len() / 2);
+    let (a, b) = (tmp.path().join("a.csv"), tmp.path().join("b.csv"));
+    for (path, part) in [(&a, first), (&b, second)] {
+        std::fs::write(path, format!("{header}\n{}\n", part.join("\n"))).unwrap();
+    }
+    let in_a: std::collections::BTreeSet<String> = first
+        .iter()
+        .map(|r| r.split(',').next().unwrap().to_owned())
+        .collect();
+    let (pairs, clusters) = (
+        tmp.path().join("pairs.csv"),
+        tmp.path().join("clusters.csv"),
+    );
+    let report = link_files(&FileLink {
+        inputs: vec![a, b],
+        link_only: true,
+        pairs_out: Some(pairs.clone()),
+        clusters_out: Some(clusters.clone()),
+        ..file_link(&records)
+    })
+    .unwrap();
+    assert!(report.links > 0, "{report:?}");
+    for p in csv_rows(&pairs) {
+        assert_ne!(
+            in_a.contains(&p["record_a"]),
+            in_a.contains(&p["record_b"]),
+            "a pair within one input: {} ~ {}",
+            p["record_a"],
+            p["record_b"]
+        );
+    }
+    let e = evaluate_files(&clusters, &truth).unwrap();
+    assert_eq!(e.twins_merged, 0);
+    assert!(e.pairwise.precision > 0.99, "{:?}", e.pairwise);
 }

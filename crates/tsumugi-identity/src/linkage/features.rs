@@ -28,6 +28,9 @@ pub struct LinkRecord {
     pub identity: IdentityAttributes,
     /// Free-form fields named by the configuration (`LinkConfig::extras`), in its order.
     pub extras: Vec<Option<String>>,
+    /// Which input the record came from; with `LinkConfig::link_only`, only records of
+    /// different inputs are compared.
+    pub dataset: u32,
 }
 
 impl std::fmt::Debug for LinkRecord {
@@ -178,6 +181,7 @@ pub struct Prepared {
     pub(crate) source: Vec<u32>,
     pub(crate) source_id: Vec<u32>,
     pub(crate) source_unique: Vec<Option<bool>>,
+    pub(crate) dataset: Vec<u32>,
     pub(crate) sources: Pool,
     source_ids: Pool,
 }
@@ -353,6 +357,7 @@ impl Prepared {
             source: Vec::new(),
             source_id: Vec::new(),
             source_unique: Vec::new(),
+            dataset: Vec::new(),
             sources: Pool::default(),
             source_ids: Pool::default(),
         }
@@ -427,6 +432,7 @@ impl Prepared {
             }
             p.source.push(p.sources.intern(&r.source));
             p.source_unique.push(r.source_unique);
+            p.dataset.push(r.dataset);
             p.source_id.push(
                 p.source_ids
                     .intern(r.source_id.as_deref().unwrap_or_default()),

@@ -84,6 +84,9 @@ pub struct LinkConfig {
     pub bridge_probability: f64,
     /// Most random pairs drawn to estimate u.
     pub max_u_pairs: usize,
+    /// Compare only records of different inputs (`LinkRecord::dataset`): link two files
+    /// rather than deduplicate them.
+    pub link_only: bool,
 }
 
 impl LinkConfig {
@@ -98,6 +101,7 @@ impl LinkConfig {
             unique_sources: UniqueSources::All,
             bridge_probability: 0.9999,
             max_u_pairs: 5_000_000,
+            link_only: false,
         }
     }
 
@@ -251,13 +255,20 @@ pub fn link_with_decisions(
         clock = Instant::now();
     };
 
-    let (pairs, blocking, samples) = blocking::candidate_pairs_with_samples(
+    let (mut pairs, blocking, mut samples) = blocking::candidate_pairs_with_samples(
         p,
         &rules,
         cfg.max_block,
         None,
         TRAINING_PAIRS_PER_RULE,
     );
+    if cfg.link_only {
+        let across = |&(a, b): &(u32, u32)| p.dataset.get(a as usize) != p.dataset.get(b as usize);
+        pairs.retain(across);
+        for s in &mut samples {
+            s.retain(across);
+        }
+    }
     lap("block", &mut timings);
 
     let levels: Vec<Levels> = pairs

@@ -239,6 +239,8 @@ pub struct Table {
     pub ids: Vec<String>,
     /// Each row as a record.
     pub records: Vec<LinkRecord>,
+    /// Inputs read so far (the next input's `LinkRecord::dataset`).
+    pub inputs: u32,
 }
 
 fn parse_sex(s: &str) -> Sex {
@@ -402,7 +404,9 @@ pub fn read_csv(
             }),
             identity,
             extras: extras.iter().map(|c| get(*c).map(str::to_owned)).collect(),
+            dataset: table.inputs,
         });
     }
+    table.inputs += 1;
     Ok(())
 }

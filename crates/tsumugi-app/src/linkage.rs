@@ -62,6 +62,11 @@ pub struct FileLinkReport {
     pub timings: Vec<StepTime>,
 }
 
+/// The folder of the configuration file, against which the files it names are read.
+fn config_dir(opts: &FileLink) -> Option<&Path> {
+    opts.config.as_deref().and_then(Path::parent)
+}
+
 fn read_config(path: Option<&Path>, first_input: &Path) -> Result<TableConfig> {
     match path {
         Some(p) => {
@@ -108,7 +113,15 @@ struct Linked {
     held_back: Vec<LinkRecord>,
 }
 
-fn run_on(inputs: &[PathBuf], cfg: &TableConfig, seed: u64, hold_back: usize) -> Result<Linked> {
+/// Reads and links `inputs`, the last `hold_back` rows kept aside; a term-frequency table the
+/// configuration names is read relative to `config_dir`.
+fn run_on(
+    inputs: &[PathBuf],
+    cfg: &TableConfig,
+    config_dir: Option<&Path>,
+    seed: u64,
+    hold_back: usize,
+) -> Result<Linked> {
     let clock = Instant::now();
     let mut table = read_inputs(inputs, cfg)?;
     let read = clock.elapsed().as_secs_f64();
@@ -124,8 +137,19 @@ fn run_on(inputs: &[PathBuf], cfg: &TableConfig, seed: u64, hold_back: usize) ->
         records: Vec::new(),
         inputs: table.inputs,
     };
+    let tf = match (&cfg.term_frequencies, config_dir) {
+        (Some(name), dir) => {
+            let path = dir.map_or_else(|| PathBuf::from(name), |d| d.join(name));
+            let f = File::open(&path).map_err(Error::io(&path))?;
+            Some(
+                linkage::read_term_frequencies(&path.display().to_string(), BufReader::new(f))
+                    .map_err(|e| Error::InvalidMapping(e.to_string()))?,
+            )
+        }
+        (None, _) => None,
+    };
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut run = linkage::link(&prepared, &cfg.link, None, &mut rng)
+    let mut run = linkage::link(&prepared, &cfg.link, tf.as_ref(), &mut rng)
         .map_err(|e| Error::InvalidMapping(e.to_string()))?;
     let mut timings = vec![
         StepTime {
@@ -180,7 +204,7 @@ pub fn link_files(opts: &FileLink) -> Result<FileLinkReport> {
         .ok_or_else(|| Error::InvalidMapping("no --input given".to_owned()))?;
     let mut cfg = read_config(opts.config.as_deref(), first)?;
     cfg.link.link_only = opts.link_only;
-    let linked = run_on(&opts.inputs, &cfg, opts.seed, 0)?;
+    let linked = run_on(&opts.inputs, &cfg, config_dir(opts), opts.seed, 0)?;
     let ids = &linked.table.ids;
     if let Some(path) = &opts.pairs_out {
         let mut w = create(path)?;
@@ -232,7 +256,7 @@ pub fn explain_pair(opts: &FileLink, a: &str, b: &str) -> Result<Explanation> {
         .first()
         .ok_or_else(|| Error::InvalidMapping("no --input given".to_owned()))?;
     let cfg = read_config(opts.config.as_deref(), first)?;
-    let linked = run_on(&opts.inputs, &cfg, opts.seed, 0)?;
+    let linked = run_on(&opts.inputs, &cfg, config_dir(opts), opts.seed, 0)?;
     let index = |id: &str| {
         linked
             .table
@@ -422,7 +446,13 @@ pub fn bench_link(
 ) -> Result<LinkBenchFigures> {
     let clock = Instant::now();
     let cfg = read_config(None, input)?;
-    let linked = run_on(&[input.to_path_buf()], &cfg, seed, incremental as usize)?;
+    let linked = run_on(
+        &[input.to_path_buf()],
+        &cfg,
+        None,
+        seed,
+        incremental as usize,
+    )?;
     let seconds = clock.elapsed().as_secs_f64();
     let peak_rss_bytes = crate::bench::peak_rss_bytes();
     let ids = &linked.table.ids;

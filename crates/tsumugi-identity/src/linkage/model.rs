@@ -489,9 +489,13 @@ impl<'a> Scorer<'a> {
                         let s: String = chars.iter().collect();
                         t.shares.get(k).and_then(|m| m.get(&s)).copied()
                     });
-                    ext.unwrap_or_else(|| f64::from(pool.count(id as u32)) / n)
-                        .max(1.0 / n)
-                        .log2()
+                    // A population table speaks for itself; in-data shares are at least one
+                    // record's.
+                    ext.map_or_else(
+                        || (f64::from(pool.count(id as u32)) / n).max(1.0 / n),
+                        |share| share.max(1e-9),
+                    )
+                    .log2()
                 })
                 .collect()
         });

@@ -29,7 +29,13 @@
 //! review_probability = 0.3
 //! history_separator = "|"        # several values in one cell: a history (earlier names …)
 //! unique_sources = "all"         # "none", or a list of source names
+//! term_frequencies = "names.csv" # field,value,share: name frequencies of the population
 //! ```
+//!
+//! A term-frequency table weighs agreement on a name by how common it is in the population
+//! (佐藤 is weak evidence, a rare surname strong) instead of in the input: one row per name,
+//! `field` one of `family_kanji`, `given_kanji`, `family_kana`, `given_kana`, `share` the
+//! fraction of people holding it. Values are normalized like the input's.
 //!
 //! A name written whole goes in the family column with the given column empty or absent.
 
@@ -110,6 +116,7 @@ struct Settings {
     max_u_pairs: Option<usize>,
     history_separator: Option<String>,
     unique_sources: Option<UniqueSetting>,
+    term_frequencies: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +143,9 @@ pub struct TableConfig {
     columns: Columns,
     extras: Vec<Extra>,
     separator: String,
+    /// A population table of name frequencies (`field,value,share`), relative to the
+    /// configuration file, when it names one.
+    pub term_frequencies: Option<String>,
     /// The engine's settings, defaults filled in.
     pub link: LinkConfig,
 }
@@ -185,6 +195,7 @@ impl TableConfig {
             .map(|e| (e.column.clone(), e.compare))
             .collect();
         Ok(TableConfig {
+            term_frequencies: s.term_frequencies.clone(),
             columns: file.columns,
             separator: s
                 .history_separator
@@ -224,6 +235,7 @@ impl TableConfig {
             insured_branch: has(&["insured_branch"]),
         };
         TableConfig {
+            term_frequencies: None,
             columns,
             extras: Vec::new(),
             separator: "|".to_owned(),
@@ -409,4 +421,48 @@ pub fn read_csv(
     }
     table.inputs += 1;
     Ok(())
+}
+
+/// Reads a term-frequency table (`field,value,share` with a header) named `input`.
+///
+/// # Errors
+/// [`TableError::Csv`] naming the record of a malformed row or an unknown field.
+pub fn read_term_frequencies(
+    input: &str,
+    reader: impl Read,
+) -> Result<crate::linkage::TermFrequencies, TableError> {
+    let mut out = crate::linkage::TermFrequencies::default();
+    let mut csv = csv::Reader::from_reader(reader);
+    for (n, row) in csv.records().enumerate() {
+        let bad = |reason: String| TableError::Csv {
+            input: input.to_owned(),
+            record: n as u64 + 1,
+            reason,
+        };
+        let row = row.map_err(|e| bad(e.to_string()))?;
+        let (Some(field), Some(value), Some(share)) = (row.get(0), row.get(1), row.get(2)) else {
+            return Err(bad("needs field,value,share".to_owned()));
+        };
+        let share: f64 = share
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s: &f64| (0.0..=1.0).contains(s))
+            .ok_or_else(|| bad("share is not a number in [0, 1]".to_owned()))?;
+        let (k, value) = match field.trim() {
+            "family_kanji" => (0, crate::normalize::kanji(value)),
+            "given_kanji" => (1, crate::normalize::kanji(value)),
+            "family_kana" => (2, crate::normalize::kana(value)),
+            "given_kana" => (3, crate::normalize::kana(value)),
+            _ => {
+                return Err(bad(
+                    "field is family_kanji, given_kanji, family_kana or given_kana".to_owned(),
+                ));
+            }
+        };
+        if let Some(m) = out.shares.get_mut(k) {
+            m.insert(value, share);
+        }
+    }
+    Ok(out)
 }

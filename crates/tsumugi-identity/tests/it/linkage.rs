@@ -962,3 +962,39 @@ fn a_run_is_deterministic_for_a_fixed_seed() {
     assert_eq!(again.pairs, first.pairs);
     assert_eq!(again.model, first.model);
 }
+
+/// A population table of name frequencies replaces the input's own: agreeing on a surname
+/// the table says is common weighs less than on one it says is rare. Its rows are checked.
+#[test]
+fn term_frequencies_from_a_population_table() {
+    let l = check(PERSONS, &cfg(), "");
+    let tf = |share: &str| {
+        linkage::read_term_frequencies(
+            "names.csv",
+            format!("field,value,share\nfamily_kanji,髙橋,{share}\n").as_bytes(),
+        )
+        .unwrap()
+    };
+    let family = |share: &str| {
+        let (a, b) = (l.index("p02a"), l.index("p02b"));
+        let x = linkage::explain(&l.prepared, &l.run.model, Some(&tf(share)), a, b);
+        x.fields[0].weight + x.fields[0].tf_adjustment
+    };
+    assert!(
+        family("0.3") + 10.0 < family("0.000001"),
+        "common {} vs rare {}",
+        family("0.3"),
+        family("0.000001")
+    );
+    for bad in [
+        "field,value,share\nnickname,x,0.1\n",
+        "field,value,share\nfamily_kanji,佐藤,2\n",
+        "field,value,share\nfamily_kanji,佐藤\n",
+    ] {
+        let e = linkage::read_term_frequencies("names.csv", bad.as_bytes());
+        assert!(
+            matches!(e, Err(TableError::Csv { record: 1, .. })),
+            "{bad}: {e:?}"
+        );
+    }
+}

@@ -200,15 +200,7 @@ impl Vault {
                 source: "stop_request".to_owned(),
                 source_id: None,
                 source_unique: Some(false),
-                identity: crate::sealed::attributes(
-                    None,
-                    ident.names,
-                    ident.birth_date,
-                    ident.sex,
-                    ident.addresses,
-                    ident.insurances,
-                    None,
-                ),
+                identity: ident.into_attributes(),
                 extras: Vec::new(),
                 dataset: 0,
             });
@@ -462,15 +454,7 @@ impl Vault {
         let old_status: String = row.get(3);
         let old_person: Option<i64> = row.get(4);
         let ident: RequestIdentityJ = self.open_json("stop_requests.identity", &identity)?;
-        let attrs = crate::sealed::attributes(
-            ident.patient_id,
-            ident.names,
-            ident.birth_date,
-            ident.sex,
-            ident.addresses,
-            ident.insurances,
-            None,
-        );
+        let attrs = ident.into_attributes();
         let mut digests: Vec<(String, Vec<u8>)> = rules::match_keys(&attrs)
             .into_iter()
             .filter(|k| OPTOUT_RULES.contains(&k.rule))

@@ -135,6 +135,19 @@ pub(crate) struct RequestIdentityJ {
 }
 
 impl RequestIdentityJ {
+    /// The request's identity as attributes.
+    pub(crate) fn into_attributes(self) -> IdentityAttributes {
+        attributes(
+            self.patient_id,
+            self.names,
+            self.birth_date,
+            self.sex,
+            self.addresses,
+            self.insurances,
+            None,
+        )
+    }
+
     pub(crate) fn from_attributes(a: &IdentityAttributes) -> RequestIdentityJ {
         RequestIdentityJ {
             patient_id: a.patient_id.clone(),

@@ -19,8 +19,8 @@ use crate::linkage::compare::{compare, twin_guard};
 use crate::linkage::features::{LinkRecord, NONE, Prepared};
 use crate::linkage::model::Scorer;
 use crate::linkage::{
-    ConfigError, Decision, LinkConfig, LinkRun, Model, ScoredPair, StepTime, UniqueSources,
-    probability, weight_of,
+    ConfigError, Decision, LinkConfig, LinkRun, Model, ScoredPair, StepTime, is_unique,
+    probability, score_pair, weight_of,
 };
 
 /// A linked population, ready for new records.
@@ -60,20 +60,6 @@ pub struct IncrementalRun {
     pub refused_one_to_one: u64,
     /// Step timings.
     pub timings: Vec<StepTime>,
-}
-
-fn is_unique(cfg: &LinkConfig, p: &Prepared, i: usize) -> bool {
-    p.source_unique
-        .get(i)
-        .copied()
-        .flatten()
-        .unwrap_or_else(|| match &cfg.unique_sources {
-            UniqueSources::All => true,
-            UniqueSources::None => false,
-            UniqueSources::Named(names) => names
-                .iter()
-                .any(|n| p.sources.lookup(n) == p.source.get(i).copied()),
-        })
 }
 
 fn unique_id(cfg: &LinkConfig, p: &Prepared, i: usize) -> Option<(u32, u32)> {
@@ -233,30 +219,11 @@ impl LinkIndex {
 
         let extras = self.model.extras.clone();
         let scorer = Scorer::new(&self.model, &self.prepared, None);
-        let link_w = weight_of(self.cfg.link_probability);
-        let review_w = weight_of(self.cfg.review_probability);
         let scored: Vec<ScoredPair> = pairs
             .par_iter()
             .filter_map(|&(a, b)| {
                 let l = compare(&self.prepared, &extras, a as usize, b as usize);
-                let weight = scorer.weight(l, a as usize, b as usize);
-                if weight < review_w {
-                    return None;
-                }
-                let decision = if twin_guard(l) {
-                    Decision::TwinGuard
-                } else if weight >= link_w {
-                    Decision::Link
-                } else {
-                    Decision::Review
-                };
-                Some(ScoredPair {
-                    a,
-                    b,
-                    weight,
-                    probability: probability(weight),
-                    decision,
-                })
+                score_pair(&scorer, &self.cfg, l, a, b)
             })
             .collect();
         lap("compare and score", &mut timings);

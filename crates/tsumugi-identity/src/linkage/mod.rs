@@ -190,6 +190,50 @@ pub enum ConfigError {
     InvalidThresholds,
 }
 
+/// The scored pair of records `a`, `b` with `levels`, unless below the review threshold.
+pub(crate) fn score_pair(
+    scorer: &Scorer<'_>,
+    cfg: &LinkConfig,
+    levels: Levels,
+    a: u32,
+    b: u32,
+) -> Option<ScoredPair> {
+    let weight = scorer.weight(levels, a as usize, b as usize);
+    if weight < weight_of(cfg.review_probability) {
+        return None;
+    }
+    let decision = if twin_guard(levels) {
+        Decision::TwinGuard
+    } else if weight >= weight_of(cfg.link_probability) {
+        Decision::Link
+    } else {
+        Decision::Review
+    };
+    Some(ScoredPair {
+        a,
+        b,
+        weight,
+        probability: probability(weight),
+        decision,
+    })
+}
+
+/// Whether record `i`'s source gives each person one id: its own flag, else the
+/// configuration's word on its source.
+pub(crate) fn is_unique(cfg: &LinkConfig, p: &Prepared, i: usize) -> bool {
+    p.source_unique
+        .get(i)
+        .copied()
+        .flatten()
+        .unwrap_or_else(|| match &cfg.unique_sources {
+            UniqueSources::All => true,
+            UniqueSources::None => false,
+            UniqueSources::Named(names) => names
+                .iter()
+                .any(|n| p.sources.lookup(n) == p.source.get(i).copied()),
+        })
+}
+
 /// Pairs of each blocking rule used to train the model (sessions, one per rule).
 const TRAINING_PAIRS_PER_RULE: usize = 2_000_000;
 
@@ -296,31 +340,10 @@ pub fn link_with_decisions(
     lap("train", &mut timings);
 
     let scorer = Scorer::new(&model, p, external_tf);
-    let link_w = weight_of(cfg.link_probability);
-    let review_w = weight_of(cfg.review_probability);
     let scored: Vec<ScoredPair> = pairs
         .par_iter()
         .zip(levels.par_iter())
-        .filter_map(|(&(a, b), &l)| {
-            let weight = scorer.weight(l, a as usize, b as usize);
-            if weight < review_w {
-                return None;
-            }
-            let decision = if twin_guard(l) {
-                Decision::TwinGuard
-            } else if weight >= link_w {
-                Decision::Link
-            } else {
-                Decision::Review
-            };
-            Some(ScoredPair {
-                a,
-                b,
-                weight,
-                probability: probability(weight),
-                decision,
-            })
-        })
+        .filter_map(|(&(a, b), &l)| score_pair(&scorer, cfg, l, a, b))
         .collect();
     drop(levels);
     lap("predict", &mut timings);
@@ -353,22 +376,7 @@ pub fn link_with_decisions(
                 .map(|s| (s.a, s.b)),
         )
         .collect();
-    let named: Vec<u32> = match &cfg.unique_sources {
-        UniqueSources::Named(names) => names.iter().filter_map(|n| p.sources.lookup(n)).collect(),
-        _ => Vec::new(),
-    };
-    let unique = p
-        .source
-        .iter()
-        .zip(&p.source_unique)
-        .map(|(s, own)| {
-            own.unwrap_or(match &cfg.unique_sources {
-                UniqueSources::All => true,
-                UniqueSources::None => false,
-                UniqueSources::Named(_) => named.contains(s),
-            })
-        })
-        .collect();
+    let unique = (0..p.n).map(|i| is_unique(cfg, p, i)).collect();
     let clustering = cluster::cluster(
         p.n,
         edges,

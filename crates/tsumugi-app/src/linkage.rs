@@ -15,9 +15,10 @@ use std::time::Instant;
 use rand::SeedableRng;
 use serde::Serialize;
 use tsumugi_identity::linkage::{
-    self, ClusterQuality, Decision, LinkRecord, LinkRun, Model, Table, TableConfig,
+    self, ClusterQuality, Decision, LinkRecord, LinkRun, Model, Table, TableConfig, TableRows,
 };
 pub use tsumugi_identity::linkage::{Evaluation, Explanation, RuleStats, StepTime};
+use tsumugi_store::TextRow;
 
 use crate::{Error, Result};
 
@@ -73,6 +74,11 @@ fn read_config(path: Option<&Path>, first_input: &Path) -> Result<TableConfig> {
             let text = std::fs::read_to_string(p).map_err(Error::io(p))?;
             TableConfig::parse(&text).map_err(|e| Error::InvalidMapping(e.to_string()))
         }
+        None if is_parquet(first_input) => {
+            let header = tsumugi_store::text_table_header(first_input)?;
+            let names: Vec<&str> = header.iter().map(String::as_str).collect();
+            Ok(TableConfig::by_header(&names))
+        }
         None => {
             let f = File::open(first_input).map_err(Error::io(first_input))?;
             let mut csv = csv::Reader::from_reader(BufReader::new(f));
@@ -88,16 +94,48 @@ fn read_config(path: Option<&Path>, first_input: &Path) -> Result<TableConfig> {
 }
 
 /// Reads the inputs into one table.
+fn is_parquet(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "parquet")
+}
+
+/// Reads the inputs into one table: Parquet files (`.parquet`) column by column as text,
+/// anything else as CSV.
 fn read_inputs(inputs: &[PathBuf], cfg: &TableConfig) -> Result<Table> {
     let mut table = Table::default();
     for input in inputs {
-        let f = File::open(input).map_err(Error::io(input))?;
         let name = input.file_stem().map_or_else(
             || input.display().to_string(),
             |s| s.to_string_lossy().into_owned(),
         );
-        linkage::read_csv(cfg, &name, BufReader::with_capacity(1 << 20, f), &mut table)
-            .map_err(|e| Error::InvalidMapping(e.to_string()))?;
+        let invalid = |e: linkage::TableError| Error::InvalidMapping(e.to_string());
+        if is_parquet(input) {
+            let mut rows: Option<TableRows<'_>> = None;
+            let mut failed = None;
+            tsumugi_store::read_text_rows(input, &mut |r| match r {
+                TextRow::Header(header) => {
+                    let names: Vec<&str> = header.iter().map(String::as_str).collect();
+                    match TableRows::new(cfg, &name, &names) {
+                        Ok(r) => rows = Some(r),
+                        Err(e) => failed = Some(e),
+                    }
+                }
+                TextRow::Row(row) => {
+                    if let Some(r) = rows.as_mut() {
+                        r.push(&|c| row.get(c).and_then(|v| v.as_deref()), &mut table);
+                    }
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(invalid(e));
+            }
+            if let Some(r) = rows {
+                r.finish(&mut table);
+            }
+        } else {
+            let f = File::open(input).map_err(Error::io(input))?;
+            linkage::read_csv(cfg, &name, BufReader::with_capacity(1 << 20, f), &mut table)
+                .map_err(invalid)?;
+        }
     }
     Ok(table)
 }
@@ -192,6 +230,59 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
         .map_err(Error::io(path))
 }
 
+/// Writes scored pairs by record id: Parquet (`.parquet`), CSV (`.csv`), else JSON lines.
+fn write_pairs(path: &Path, pairs: &[linkage::ScoredPair], ids: &[String]) -> Result<()> {
+    let decision = |d: Decision| match d {
+        Decision::Link => "link",
+        Decision::Review => "review",
+        Decision::TwinGuard => "twin_guard",
+    };
+    if is_parquet(path) {
+        use tsumugi_store::{Cell, ColumnKind};
+        let mut w = tsumugi_store::TextTableWriter::create(
+            path,
+            &[
+                ("record_a", ColumnKind::Text),
+                ("record_b", ColumnKind::Text),
+                ("match_weight", ColumnKind::Float),
+                ("probability", ColumnKind::Float),
+                ("decision", ColumnKind::Text),
+            ],
+        )?;
+        for p in pairs {
+            w.write(&[
+                Cell::Text(&ids[p.a as usize]),
+                Cell::Text(&ids[p.b as usize]),
+                Cell::Float(p.weight),
+                Cell::Float(p.probability),
+                Cell::Text(decision(p.decision)),
+            ])?;
+        }
+        return Ok(w.finish()?);
+    }
+    let mut w = create(path)?;
+    let csv_out = path.extension().is_some_and(|e| e == "csv");
+    if csv_out {
+        writeln!(w, "record_a,record_b,match_weight,probability,decision")
+            .map_err(Error::io(path))?;
+    }
+    for p in pairs {
+        let (a, b, d) = (&ids[p.a as usize], &ids[p.b as usize], decision(p.decision));
+        if csv_out {
+            writeln!(w, "{a},{b},{:.4},{:.6},{d}", p.weight, p.probability)
+        } else {
+            writeln!(
+                w,
+                "{}",
+                serde_json::json!({"record_a": a, "record_b": b, "match_weight": p.weight,
+                    "probability": p.probability, "decision": d})
+            )
+        }
+        .map_err(Error::io(path))?;
+    }
+    w.flush().map_err(Error::io(path))
+}
+
 /// Links the rows of `opts.inputs` (dedupe, or link-only across inputs) and writes the pairs
 /// and clusters asked for.
 ///
@@ -207,32 +298,7 @@ pub fn link_files(opts: &FileLink) -> Result<FileLinkReport> {
     let linked = run_on(&opts.inputs, &cfg, config_dir(opts), opts.seed, 0)?;
     let ids = &linked.table.ids;
     if let Some(path) = &opts.pairs_out {
-        let mut w = create(path)?;
-        let csv_out = path.extension().is_some_and(|e| e == "csv");
-        if csv_out {
-            writeln!(w, "record_a,record_b,match_weight,probability,decision")
-                .map_err(Error::io(path))?;
-        }
-        for p in &linked.run.pairs {
-            let (a, b) = (&ids[p.a as usize], &ids[p.b as usize]);
-            let decision = match p.decision {
-                Decision::Link => "link",
-                Decision::Review => "review",
-                Decision::TwinGuard => "twin_guard",
-            };
-            if csv_out {
-                writeln!(w, "{a},{b},{:.4},{:.6},{decision}", p.weight, p.probability)
-            } else {
-                writeln!(
-                    w,
-                    "{}",
-                    serde_json::json!({"record_a": a, "record_b": b, "match_weight": p.weight,
-                        "probability": p.probability, "decision": decision})
-                )
-            }
-            .map_err(Error::io(path))?;
-        }
-        w.flush().map_err(Error::io(path))?;
+        write_pairs(path, &linked.run.pairs, ids)?;
     }
     if let Some(path) = &opts.clusters_out {
         let mut w = create(path)?;

@@ -7,6 +7,8 @@
 //! - [`ResearchStore`]: the research zone's Parquet files, every one written with Parquet modular
 //!   encryption (footer and all columns, AES-GCM) under the research key. Rows are keyed by opaque
 //!   integers only — record keys at ingest, person keys after linkage — and never by identifiers.
+//! - [`read_text_rows`] / [`TextTableWriter`]: plain Parquet tables users bring or take away
+//!   (linkage inputs and pairs), never research data.
 //! - [`KeyProvider`]: where keys come from. [`FileKeyProvider`] keeps them in the data
 //!   directory's `keys/` folder with mode 0600; production plugs an external key manager in behind
 //!   the same trait.
@@ -25,6 +27,7 @@ mod error;
 mod keys;
 pub mod registry;
 mod research;
+mod table;
 pub mod testing;
 
 pub use crate::atomic::{AtomicFile, write_atomically};
@@ -32,6 +35,9 @@ pub use crate::db::{Backend, Database, values_placeholders};
 pub use crate::error::{Error, Result};
 pub use crate::keys::{FileKeyProvider, KeyName, KeyProvider, SecretKey};
 pub use crate::research::{EventFileWriter, EventRow, LifecourseBuild, PersonRow, ResearchStore};
+pub use crate::table::{
+    Cell, ColumnKind, TextRow, TextTableWriter, read_text_rows, text_table_header,
+};
 
 /// Registry migrations for SQLite.
 pub static REGISTRY_SQLITE: sqlx::migrate::Migrator =

@@ -466,3 +466,63 @@ fn two_inputs_link_only_across_them() {
     assert_eq!(e.twins_merged, 0);
     assert!(e.pairwise.precision > 0.99, "{:?}", e.pairwise);
 }
+
+/// A Parquet input links like the same rows in CSV, and the pairs come out as Parquet.
+#[test]
+fn parquet_in_and_out() {
+    use tsumugi_store::{Cell, ColumnKind, TextRow, TextTableWriter, read_text_rows};
+    let tmp = tempfile::tempdir().unwrap();
+    let (records, _) = input(tmp.path());
+    let rows = csv_rows(&records);
+    let mut reader = csv::Reader::from_path(&records).unwrap();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let parquet = tmp.path().join("records.parquet");
+    let columns: Vec<(&str, ColumnKind)> = header
+        .iter()
+        .map(|h| (h.as_str(), ColumnKind::Text))
+        .collect();
+    let mut w = TextTableWriter::create(&parquet, &columns).unwrap();
+    for r in &rows {
+        let cells: Vec<Cell<'_>> = header.iter().map(|h| Cell::Text(&r[h])).collect();
+        w.write(&cells).unwrap();
+    }
+    w.finish().unwrap();
+
+    let (csv_pairs, pq_pairs) = (tmp.path().join("p.csv"), tmp.path().join("p.parquet"));
+    let from_csv = link_files(&FileLink {
+        pairs_out: Some(csv_pairs.clone()),
+        ..file_link(&records)
+    })
+    .unwrap();
+    let from_parquet = link_files(&FileLink {
+        inputs: vec![parquet],
+        pairs_out: Some(pq_pairs.clone()),
+        ..file_link(&records)
+    })
+    .unwrap();
+    assert_eq!(from_parquet.records, from_csv.records);
+    assert_eq!(from_parquet.links, from_csv.links);
+    let mut names = Vec::new();
+    let mut n = 0;
+    read_text_rows(&pq_pairs, &mut |r| match r {
+        TextRow::Header(h) => names = h.to_vec(),
+        TextRow::Row(_) => n += 1,
+    })
+    .unwrap();
+    assert_eq!(
+        names,
+        [
+            "record_a",
+            "record_b",
+            "match_weight",
+            "probability",
+            "decision"
+        ]
+    );
+    assert_eq!(n, csv_rows(&csv_pairs).len());
+}

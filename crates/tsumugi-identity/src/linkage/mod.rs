@@ -46,7 +46,7 @@ pub use model::{
     Explanation, FieldParams, FieldWeight, LevelParams, Model, TermFrequencies, probability,
     weight_of,
 };
-pub use table::{Table, TableConfig, TableError, read_csv, read_term_frequencies};
+pub use table::{Table, TableConfig, TableError, TableRows, read_csv, read_term_frequencies};
 
 use crate::linkage::cluster::{ClusterRules, Edge};
 use crate::linkage::compare::{Levels, compare, twin_guard};

@@ -263,6 +263,167 @@ fn parse_sex(s: &str) -> Sex {
     }
 }
 
+/// The columns of one input resolved against its header: what each role reads.
+pub struct TableRows<'a> {
+    cfg: &'a TableConfig,
+    input: String,
+    id: Option<usize>,
+    source: Option<usize>,
+    source_id: Option<usize>,
+    source_unique: Option<usize>,
+    names: [Option<usize>; 4],
+    dob: Option<usize>,
+    sex: Option<usize>,
+    addr: [Option<usize>; 3],
+    card: [Option<usize>; 4],
+    extras: Vec<Option<usize>>,
+    n: u64,
+}
+
+impl<'a> TableRows<'a> {
+    /// Resolves `cfg`'s columns against the `header` of the input named `input`.
+    ///
+    /// # Errors
+    /// [`TableError::MissingColumn`] for a configured column the header lacks.
+    pub fn new(
+        cfg: &'a TableConfig,
+        input: &str,
+        header: &[&str],
+    ) -> Result<TableRows<'a>, TableError> {
+        let position: BTreeMap<&str, usize> =
+            header.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+        let col = |role: &str, name: &Option<String>| -> Result<Option<usize>, TableError> {
+            match name {
+                None => Ok(None),
+                Some(n) => position.get(n.as_str()).copied().map(Some).ok_or_else(|| {
+                    TableError::MissingColumn {
+                        input: input.to_owned(),
+                        column: n.clone(),
+                        role: role.to_owned(),
+                    }
+                }),
+            }
+        };
+        let c = &cfg.columns;
+        Ok(TableRows {
+            id: col("id", &c.id)?,
+            source: col("source", &c.source)?,
+            source_id: col("source_id", &c.source_id)?,
+            source_unique: col("source_unique", &c.source_unique)?,
+            names: [
+                col("family_kanji", &c.family_kanji)?,
+                col("given_kanji", &c.given_kanji)?,
+                col("family_kana", &c.family_kana)?,
+                col("given_kana", &c.given_kana)?,
+            ],
+            dob: col("birth_date", &c.birth_date)?,
+            sex: col("sex", &c.sex)?,
+            addr: [
+                col("address", &c.address)?,
+                col("postcode", &c.postcode)?,
+                col("municipality", &c.municipality)?,
+            ],
+            card: [
+                col("insurer", &c.insurer)?,
+                col("insured_symbol", &c.insured_symbol)?,
+                col("insured_number", &c.insured_number)?,
+                col("insured_branch", &c.insured_branch)?,
+            ],
+            extras: cfg
+                .extras
+                .iter()
+                .map(|e| col("extra", &Some(e.column.clone())))
+                .collect::<Result<_, _>>()?,
+            cfg,
+            input: input.to_owned(),
+            n: 0,
+        })
+    }
+
+    /// Adds one row to `table`; `field` gives the row's value in a column.
+    pub fn push<'r>(&mut self, field: &dyn Fn(usize) -> Option<&'r str>, table: &mut Table) {
+        self.n += 1;
+        let get = |c: Option<usize>| -> Option<&str> {
+            c.and_then(field).map(str::trim).filter(|s| !s.is_empty())
+        };
+        let sep = self.cfg.separator.as_str();
+        let split = |c: Option<usize>| -> Vec<Option<String>> {
+            match get(c) {
+                None => Vec::new(),
+                Some(v) => v
+                    .split(sep)
+                    .map(|x| Some(x.trim().to_owned()).filter(|x| !x.is_empty()))
+                    .collect(),
+            }
+        };
+        let parts: Vec<Vec<Option<String>>> = self.names.iter().map(|c| split(*c)).collect();
+        let k = parts.iter().map(Vec::len).max().unwrap_or(0);
+        let at = |f: usize, i: usize| parts.get(f).and_then(|v| v.get(i)).cloned().flatten();
+        let person_names = (0..k)
+            .map(|i| PersonName {
+                family_kanji: at(0, i),
+                given_kanji: at(1, i),
+                family_kana: at(2, i),
+                given_kana: at(3, i),
+            })
+            .collect();
+        let address = Address {
+            text: get(self.addr[0]).map(str::to_owned),
+            postal_code: get(self.addr[1]).map(str::to_owned),
+            municipality_code: get(self.addr[2]).map(str::to_owned),
+        };
+        let insurance = Insurance {
+            insurer_number: get(self.card[0]).map(str::to_owned),
+            symbol: get(self.card[1]).map(str::to_owned),
+            number: get(self.card[2]).map(str::to_owned),
+            branch: get(self.card[3]).map(str::to_owned),
+        };
+        let identity = IdentityAttributes {
+            patient_id: None,
+            names: person_names,
+            birth_date: get(self.dob).and_then(|d| wareki::parse_date(d).ok()),
+            sex: get(self.sex).map_or(Sex::Unknown, parse_sex),
+            addresses: if address == Address::default() {
+                Vec::new()
+            } else {
+                vec![address]
+            },
+            insurances: if insurance.insurer_number.is_none() && insurance.number.is_none() {
+                Vec::new()
+            } else {
+                vec![insurance]
+            },
+            deceased_on: None,
+        };
+        let n = self.n;
+        let input = &self.input;
+        table
+            .ids
+            .push(get(self.id).map_or_else(|| format!("{input}:{n}"), str::to_owned));
+        table.records.push(LinkRecord {
+            source: get(self.source).map_or_else(|| input.clone(), str::to_owned),
+            source_id: get(self.source_id).map(str::to_owned),
+            source_unique: get(self.source_unique).and_then(|v| match v {
+                "1" | "true" | "yes" | "y" => Some(true),
+                "0" | "false" | "no" | "n" => Some(false),
+                _ => None,
+            }),
+            identity,
+            extras: self
+                .extras
+                .iter()
+                .map(|c| get(*c).map(str::to_owned))
+                .collect(),
+            dataset: table.inputs,
+        });
+    }
+
+    /// Ends the input: the next one is another dataset.
+    pub fn finish(self, table: &mut Table) {
+        table.inputs += 1;
+    }
+}
+
 /// Reads a CSV (UTF-8, header row) named `input` into `table`.
 ///
 /// # Errors
@@ -284,49 +445,8 @@ pub fn read_csv(
             reason: e.to_string(),
         })?
         .clone();
-    let position: BTreeMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h, i)).collect();
-    let col = |role: &str, name: &Option<String>| -> Result<Option<usize>, TableError> {
-        match name {
-            None => Ok(None),
-            Some(n) => position.get(n.as_str()).copied().map(Some).ok_or_else(|| {
-                TableError::MissingColumn {
-                    input: input.to_owned(),
-                    column: n.clone(),
-                    role: role.to_owned(),
-                }
-            }),
-        }
-    };
-    let c = &cfg.columns;
-    let id = col("id", &c.id)?;
-    let source = col("source", &c.source)?;
-    let source_id = col("source_id", &c.source_id)?;
-    let source_unique = col("source_unique", &c.source_unique)?;
-    let names = [
-        col("family_kanji", &c.family_kanji)?,
-        col("given_kanji", &c.given_kanji)?,
-        col("family_kana", &c.family_kana)?,
-        col("given_kana", &c.given_kana)?,
-    ];
-    let dob = col("birth_date", &c.birth_date)?;
-    let sex = col("sex", &c.sex)?;
-    let addr = [
-        col("address", &c.address)?,
-        col("postcode", &c.postcode)?,
-        col("municipality", &c.municipality)?,
-    ];
-    let card = [
-        col("insurer", &c.insurer)?,
-        col("insured_symbol", &c.insured_symbol)?,
-        col("insured_number", &c.insured_number)?,
-        col("insured_branch", &c.insured_branch)?,
-    ];
-    let extras: Vec<Option<usize>> = cfg
-        .extras
-        .iter()
-        .map(|e| col("extra", &Some(e.column.clone())))
-        .collect::<Result<_, _>>()?;
-    let sep = cfg.separator.as_str();
+    let names: Vec<&str> = header.iter().collect();
+    let mut rows = TableRows::new(cfg, input, &names)?;
     let mut row = csv::StringRecord::new();
     let mut n = 0u64;
     loop {
@@ -350,76 +470,9 @@ pub fn read_csv(
             }
         }
         n += 1;
-        let get = |c: Option<usize>| -> Option<&str> {
-            c.and_then(|c| row.get(c))
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        };
-        let split = |c: Option<usize>| -> Vec<Option<String>> {
-            match get(c) {
-                None => Vec::new(),
-                Some(v) => v
-                    .split(sep)
-                    .map(|x| Some(x.trim().to_owned()).filter(|x| !x.is_empty()))
-                    .collect(),
-            }
-        };
-        let parts: Vec<Vec<Option<String>>> = names.iter().map(|c| split(*c)).collect();
-        let k = parts.iter().map(Vec::len).max().unwrap_or(0);
-        let at = |f: usize, i: usize| parts.get(f).and_then(|v| v.get(i)).cloned().flatten();
-        let person_names = (0..k)
-            .map(|i| PersonName {
-                family_kanji: at(0, i),
-                given_kanji: at(1, i),
-                family_kana: at(2, i),
-                given_kana: at(3, i),
-            })
-            .collect();
-        let address = Address {
-            text: get(addr[0]).map(str::to_owned),
-            postal_code: get(addr[1]).map(str::to_owned),
-            municipality_code: get(addr[2]).map(str::to_owned),
-        };
-        let insurance = Insurance {
-            insurer_number: get(card[0]).map(str::to_owned),
-            symbol: get(card[1]).map(str::to_owned),
-            number: get(card[2]).map(str::to_owned),
-            branch: get(card[3]).map(str::to_owned),
-        };
-        let identity = IdentityAttributes {
-            patient_id: None,
-            names: person_names,
-            birth_date: get(dob).and_then(|d| wareki::parse_date(d).ok()),
-            sex: get(sex).map_or(Sex::Unknown, parse_sex),
-            addresses: if address == Address::default() {
-                Vec::new()
-            } else {
-                vec![address]
-            },
-            insurances: if insurance.insurer_number.is_none() && insurance.number.is_none() {
-                Vec::new()
-            } else {
-                vec![insurance]
-            },
-            deceased_on: None,
-        };
-        table
-            .ids
-            .push(get(id).map_or_else(|| format!("{input}:{n}"), str::to_owned));
-        table.records.push(LinkRecord {
-            source: get(source).map_or_else(|| input.to_owned(), str::to_owned),
-            source_id: get(source_id).map(str::to_owned),
-            source_unique: get(source_unique).and_then(|v| match v {
-                "1" | "true" | "yes" | "y" => Some(true),
-                "0" | "false" | "no" | "n" => Some(false),
-                _ => None,
-            }),
-            identity,
-            extras: extras.iter().map(|c| get(*c).map(str::to_owned)).collect(),
-            dataset: table.inputs,
-        });
+        rows.push(&|c| row.get(c), table);
     }
-    table.inputs += 1;
+    rows.finish(table);
     Ok(())
 }
 

@@ -214,6 +214,40 @@ pub async fn rematch(ctx: &Ctx) -> Result<OptOutReport> {
     Ok(report)
 }
 
+/// The stop requests waiting for a person's decision, with their candidate persons (opaque
+/// keys).
+///
+/// # Errors
+/// Zone errors.
+pub async fn in_review(ctx: &Ctx) -> Result<Vec<(String, Vec<i64>)>> {
+    Ok(ctx.vault.stop_requests_in_review().await?)
+}
+
+/// Enforces a request waiting for review on one of its candidates, as a person decided, and
+/// purges that person.
+///
+/// # Errors
+/// Zone errors; a request not in review or a person not among its candidates.
+pub async fn decide(ctx: &Ctx, request_id: &str, person_key: i64) -> Result<OptOutReport> {
+    let outcome = ctx
+        .vault
+        .decide_stop_request(request_id, person_key, &ctx.actor, ctx.clock.now())
+        .await?;
+    audit::record(
+        ctx,
+        "optout.decided",
+        request_id,
+        serde_json::json!({ "status": status_name(&outcome.status) }),
+    )
+    .await?;
+    let mut report = OptOutReport {
+        n_enforced: 1,
+        ..OptOutReport::default()
+    };
+    purge_enforced(ctx, &[outcome], &mut report).await?;
+    Ok(report)
+}
+
 /// The consultation centre's question "is this patient's data held, under which person?":
 /// the opaque person keys of the records `provider` holds under `patient_id` (empty once the
 /// person's data has been purged). The lookup itself is audited.

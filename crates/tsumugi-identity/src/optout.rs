@@ -434,6 +434,104 @@ impl Vault {
         Ok(())
     }
 
+    /// Copies the person's digests into `optout_keys`, so their records are refused at ingest.
+    async fn block_person(&self, request_id: &str, person_key: i64) -> Result<()> {
+        let rows = sqlx::query(
+            "SELECT k.rule, k.digest FROM link_keys k JOIN source_records s ON s.record_key = k.record_key \
+             WHERE s.person_key = $1 \
+             UNION SELECT 'patient', patient_ref FROM source_records WHERE person_key = $1 AND patient_ref IS NOT NULL",
+        )
+        .bind(person_key)
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(Error::vault("read person keys"))?;
+        let digests: Vec<(String, Vec<u8>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        self.block_digests(request_id, &digests).await
+    }
+
+    /// The requests waiting for a person's decision, with their candidate persons.
+    ///
+    /// # Errors
+    /// Vault errors.
+    pub async fn stop_requests_in_review(&self) -> Result<Vec<(String, Vec<i64>)>> {
+        let rows = sqlx::query(
+            "SELECT request_id, evidence FROM stop_requests WHERE status = 'review' ORDER BY registry_version",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(Error::vault("read stop requests"))?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let evidence: serde_json::Value =
+                    serde_json::from_str(&r.get::<String, _>(1)).unwrap_or_default();
+                let candidates = evidence["candidates"]
+                    .as_array()
+                    .map(|c| c.iter().filter_map(serde_json::Value::as_i64).collect())
+                    .unwrap_or_default();
+                (r.get(0), candidates)
+            })
+            .collect())
+    }
+
+    /// A person's decision on a request waiting for review: it is enforced on `person_key`,
+    /// one of its candidates. The decision holds: later matching does not undo it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidStopRequest`] when the request is not waiting for review or the person
+    /// is not among its candidates; vault errors.
+    pub async fn decide_stop_request(
+        &self,
+        request_id: &str,
+        person_key: i64,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<StopOutcome> {
+        let invalid = |reason: &'static str| Error::InvalidStopRequest {
+            request_id: request_id.to_owned(),
+            reason,
+        };
+        let row = sqlx::query(
+            "SELECT status, evidence, registry_version FROM stop_requests WHERE request_id = $1",
+        )
+        .bind(request_id.to_owned())
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(Error::vault("read stop request"))?
+        .ok_or_else(|| invalid("no such request"))?;
+        let (status, evidence, registry_version): (String, String, i64) =
+            (row.get(0), row.get(1), row.get(2));
+        if status != "review" {
+            return Err(invalid("only a request waiting for review can be decided"));
+        }
+        let mut evidence: serde_json::Value = serde_json::from_str(&evidence)
+            .map_err(|_| Error::Internal("stored evidence is not JSON"))?;
+        let candidate = evidence["candidates"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|p| p.as_i64() == Some(person_key)));
+        if !candidate {
+            return Err(invalid("the person is not among the request's candidates"));
+        }
+        evidence["decided_by"] = serde_json::Value::from(actor);
+        sqlx::query(
+            "UPDATE stop_requests SET status = 'enforced', person_key = $1, evidence = $2, decided_at = $3 \
+             WHERE request_id = $4",
+        )
+        .bind(person_key)
+        .bind(evidence.to_string())
+        .bind(at.to_rfc3339())
+        .bind(request_id.to_owned())
+        .execute(self.db.pool())
+        .await
+        .map_err(Error::vault("store decision"))?;
+        self.block_person(request_id, person_key).await?;
+        Ok(StopOutcome {
+            request_id: request_id.to_owned(),
+            status: StopStatus::Enforced { person_key },
+            registry_version,
+        })
+    }
+
     /// Finds the request's candidate persons now and stores the new status and evidence.
     async fn rematch(
         &self,
@@ -442,7 +540,8 @@ impl Vault {
         engine: &[EngineHit],
     ) -> Result<StopOutcome> {
         let row = sqlx::query(
-            "SELECT provider_id, patient_ref, identity, status, person_key FROM stop_requests WHERE request_id = $1",
+            "SELECT provider_id, patient_ref, identity, status, person_key, evidence, registry_version \
+             FROM stop_requests WHERE request_id = $1",
         )
         .bind(request_id.to_owned())
         .fetch_one(self.db.pool())
@@ -453,6 +552,19 @@ impl Vault {
         let identity: Vec<u8> = row.get(2);
         let old_status: String = row.get(3);
         let old_person: Option<i64> = row.get(4);
+        // A person decided it: matching again does not undo that.
+        if old_status == "enforced"
+            && let Some(person_key) = old_person
+            && serde_json::from_str::<serde_json::Value>(&row.get::<String, _>(5))
+                .is_ok_and(|e| e.get("decided_by").is_some())
+        {
+            let registry_version: i64 = row.get(6);
+            return Ok(StopOutcome {
+                request_id: request_id.to_owned(),
+                status: StopStatus::Enforced { person_key },
+                registry_version,
+            });
+        }
         let ident: RequestIdentityJ = self.open_json("stop_requests.identity", &identity)?;
         let attrs = ident.into_attributes();
         let mut digests: Vec<(String, Vec<u8>)> = rules::match_keys(&attrs)
@@ -562,18 +674,7 @@ impl Vault {
             .map_err(Error::vault("store match"))?;
         }
         if let (StopStatus::Enforced { person_key }, false) = (&status, candidates.is_empty()) {
-            let rows = sqlx::query(
-                "SELECT k.rule, k.digest FROM link_keys k JOIN source_records s ON s.record_key = k.record_key \
-                 WHERE s.person_key = $1 \
-                 UNION SELECT 'patient', patient_ref FROM source_records WHERE person_key = $1 AND patient_ref IS NOT NULL",
-            )
-            .bind(*person_key)
-            .fetch_all(self.db.pool())
-            .await
-            .map_err(Error::vault("read person keys"))?;
-            let digests: Vec<(String, Vec<u8>)> =
-                rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-            self.block_digests(request_id, &digests).await?;
+            self.block_person(request_id, *person_key).await?;
         }
         let registry_version =
             sqlx::query("SELECT registry_version FROM stop_requests WHERE request_id = $1")

@@ -155,10 +155,14 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
-    /// Register stop requests 提供停止請求を登録 (CSV) and purge matched persons.
+    /// Register stop requests 提供停止請求を登録 (CSV) and purge matched persons; `optout review`
+    /// lists requests waiting for a decision, `optout decide` enforces one.
+    #[command(args_conflicts_with_subcommands = true)]
     Optout {
+        #[command(subcommand)]
+        action: Option<OptoutAction>,
         /// Stop-request CSV.
-        csv: PathBuf,
+        csv: Option<PathBuf>,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -345,6 +349,25 @@ impl LinkFileArgs {
             seed: self.seed,
         }
     }
+}
+
+/// `tsumugi optout` subcommands.
+#[derive(Debug, Subcommand)]
+enum OptoutAction {
+    /// Requests waiting for a person's decision 要確認の停止請求, with their candidate persons.
+    Review {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Enforce a request on one of its candidates 停止請求の判定 (and purge that person).
+    Decide {
+        /// The request id.
+        request_id: String,
+        /// The candidate person key the request is about.
+        person_key: i64,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 /// `tsumugi link` subcommands.
@@ -550,7 +573,40 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             ctx.close().await;
         }
-        Command::Optout { csv, data } => {
+        Command::Optout {
+            action: Some(OptoutAction::Review { data }),
+            ..
+        } => {
+            let ctx = data.open().await?;
+            let waiting = tsumugi_app::optout::in_review(&ctx).await?;
+            ctx.close().await;
+            output::line(&format!(
+                "要確認 / stop requests waiting for a decision: {}",
+                waiting.len()
+            ));
+            for (request, candidates) in waiting {
+                output::line(&format!("  {request}: candidates {candidates:?}"));
+            }
+        }
+        Command::Optout {
+            action:
+                Some(OptoutAction::Decide {
+                    request_id,
+                    person_key,
+                    data,
+                }),
+            ..
+        } => {
+            let ctx = data.open().await?;
+            let r = tsumugi_app::optout::decide(&ctx, &request_id, person_key).await?;
+            ctx.close().await;
+            output::json(&r)?;
+        }
+        Command::Optout {
+            csv: Some(csv),
+            data,
+            ..
+        } => {
             let ctx = data.open().await?;
             let window = tsumugi_app::optout::ReceivedWindow {
                 after: None,
@@ -560,6 +616,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let r = tsumugi_app::optout::register_stop_requests(&ctx, &requests).await?;
             ctx.close().await;
             output::json(&r)?;
+        }
+        Command::Optout { .. } => {
+            anyhow::bail!("name a stop-request CSV, or `optout review` / `optout decide`")
         }
         Command::Link {
             action: Some(action),

@@ -353,6 +353,48 @@ async fn link_notice_optout_and_purge_on_every_backend() {
         let counts = vault.stop_request_counts().await.unwrap();
         assert_eq!(counts.values().sum::<i64>(), 2, "{backend}");
 
+        // A request waiting for review is decided by a person, and the decision holds.
+        let (x, y) = (map[&k2[1]], map[&k1[1]]);
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE stop_requests SET status = 'review', evidence = '{{\"candidates\":[{x},{y}]}}' \
+             WHERE request_id = 'REQ-2'"
+        )))
+        .execute(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            vault.stop_requests_in_review().await.unwrap(),
+            vec![("REQ-2".to_owned(), vec![x, y])],
+            "{backend}"
+        );
+        for (request, person) in [("REQ-2", target), ("REQ-1", x), ("REQ-9", x)] {
+            assert!(
+                matches!(
+                    vault
+                        .decide_stop_request(request, person, "centre:test", at())
+                        .await,
+                    Err(tsumugi_identity::Error::InvalidStopRequest { .. })
+                ),
+                "{backend}: {request} {person}"
+            );
+        }
+        let decided = vault
+            .decide_stop_request("REQ-2", x, "centre:test", at())
+            .await
+            .unwrap();
+        assert_eq!(decided.status, StopStatus::Enforced { person_key: x });
+        let again = vault
+            .rematch_open_requests(at(), &tsumugi_identity::LinkOptions::default(), &mut rng)
+            .await
+            .unwrap();
+        assert!(
+            again
+                .iter()
+                .any(|o| o.request_id == "REQ-2"
+                    && o.status == StopStatus::Enforced { person_key: x }),
+            "{backend}: {again:?}"
+        );
+
         // Identifiers are not stored in plaintext anywhere in the vault.
         if backend == "sqlite" {
             db.close().await;

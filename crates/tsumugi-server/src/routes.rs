@@ -25,6 +25,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/research/link", post(research_link))
         .route("/api/v1/research/link/review", get(review_queue))
         .route("/api/v1/research/link/review/decide", post(review_decide))
+        .route("/api/v1/optout/review", get(optout_review))
+        .route("/api/v1/optout/decide", post(optout_decide))
         .route("/api/v1/research/build", post(research_build))
         .route("/api/v1/releases", post(create_release))
         .route("/api/v1/statistics/diagnosis", post(diagnosis_stats))
@@ -101,6 +103,25 @@ pub struct DecideBody {
     pub record_b: i64,
     /// `match` or `no_match`.
     pub decision: String,
+}
+
+/// A stop request waiting for a person's decision.
+#[derive(Debug, Serialize)]
+pub struct StopReviewView {
+    /// The request.
+    pub request_id: String,
+    /// Its candidate persons (opaque keys).
+    pub candidates: Vec<i64>,
+}
+
+/// `POST /api/v1/optout/decide`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptoutDecideBody {
+    /// The request waiting for review.
+    pub request_id: String,
+    /// The candidate person it is about.
+    pub person_key: i64,
 }
 
 /// The answer of a decision.
@@ -220,4 +241,30 @@ async fn review_decide(
         tsumugi_app::research::decide_review(state.ctx(), body.record_a, body.record_b, decision)
             .await?;
     Ok(Json(DecidedView { was_queued }))
+}
+
+#[tracing::instrument(skip_all)]
+async fn optout_review(State(state): State<AppState>) -> ApiResult<Json<Vec<StopReviewView>>> {
+    let waiting = tsumugi_app::optout::in_review(state.ctx()).await?;
+    Ok(Json(
+        waiting
+            .into_iter()
+            .map(|(request_id, candidates)| StopReviewView {
+                request_id,
+                candidates,
+            })
+            .collect(),
+    ))
+}
+
+#[tracing::instrument(skip_all)]
+async fn optout_decide(
+    State(state): State<AppState>,
+    body: Result<Json<OptoutDecideBody>, JsonRejection>,
+) -> ApiResult<Json<OptOutReport>> {
+    let Json(body) = body?;
+    let _writer = state.writer.lock().await;
+    Ok(Json(
+        tsumugi_app::optout::decide(state.ctx(), &body.request_id, body.person_key).await?,
+    ))
 }

@@ -156,6 +156,23 @@ async fn review_queue_is_listed_and_decisions_are_checked() {
 }
 
 #[tokio::test]
+async fn stop_requests_in_review_are_listed_and_unknown_ones_refused() {
+    let (app, _tmp) = app().await;
+    let (status, body) = send(&app, "GET", "/api/v1/optout/review", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!([]), "{body}");
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/v1/optout/decide",
+        Some(json!({"request_id": "REQ-NONE", "person_key": 1})),
+    )
+    .await;
+    assert!(status.is_client_error(), "{status}: {body}");
+    assert_eq!(body["code"], "IDN0003InvalidStopRequest", "{body}");
+}
+
+#[tokio::test]
 async fn statistics_need_a_built_store() {
     let (app, _tmp) = app().await;
     let (status, body) = send(

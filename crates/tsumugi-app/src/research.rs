@@ -52,6 +52,28 @@ pub(crate) async fn link_options(ctx: &Ctx) -> Result<LinkOptions> {
     Ok(LinkOptions { card_derived_ids })
 }
 
+/// Why two stored records scored what they did in the last linkage run (record keys in,
+/// levels and weights out). The look is audited.
+///
+/// # Errors
+/// Vault errors; no linkage run yet; unknown records.
+pub async fn explain_records(
+    ctx: &Ctx,
+    a: i64,
+    b: i64,
+) -> Result<tsumugi_identity::linkage::Explanation> {
+    let opts = link_options(ctx).await?;
+    let explanation = ctx.vault.explain_records(a, b, &opts).await?;
+    audit::record(
+        ctx,
+        "linkage.explain",
+        &format!("records {}-{}", a.min(b), a.max(b)),
+        serde_json::json!({ "match_weight": explanation.match_weight }),
+    )
+    .await?;
+    Ok(explanation)
+}
+
 /// The linkage pairs waiting for a person's decision (record keys and probabilities only).
 ///
 /// # Errors

@@ -305,6 +305,14 @@ impl Vault {
                 .map_err(Error::vault("retire merged person"))?;
         }
         store_review_queue(&mut tx, &review, at).await?;
+        let model = serde_json::to_string(&summary.model)
+            .map_err(|_| Error::Internal("the linkage model is not serializable"))?;
+        sqlx::query("INSERT INTO link_models (trained_at, model) VALUES ($1, $2)")
+            .bind(at.to_rfc3339())
+            .bind(model)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::vault("store linkage model"))?;
         tx.commit().await.map_err(Error::vault("commit links"))?;
         Ok(summary)
     }
@@ -389,6 +397,53 @@ impl Vault {
             recall,
             f1,
         })
+    }
+}
+
+impl Vault {
+    /// The match-weight breakdown of two stored records under the model of the last linkage
+    /// run (levels, weights and probability: no identifier). Every record is prepared, so that
+    /// name frequencies are those the run used.
+    ///
+    /// # Errors
+    /// [`Error::InvalidReview`] when no linkage run has been made or a record is unknown;
+    /// vault errors.
+    pub async fn explain_records(
+        &self,
+        a: i64,
+        b: i64,
+        opts: &LinkOptions,
+    ) -> Result<linkage::Explanation> {
+        let model: String =
+            sqlx::query("SELECT model FROM link_models ORDER BY trained_at DESC LIMIT 1")
+                .fetch_optional(self.db.pool())
+                .await
+                .map_err(Error::vault("read linkage model"))?
+                .map(|r| r.get(0))
+                .ok_or(Error::InvalidReview {
+                    reason: "no linkage run yet: run `tsumugi link` first",
+                })?;
+        let model: Option<linkage::Model> = serde_json::from_str(&model)
+            .map_err(|_| Error::Internal("a stored linkage model does not parse"))?;
+        let model = model.ok_or(Error::Internal("a stored linkage model is empty"))?;
+        let loaded = self.load_link_records(opts).await?;
+        let index = |k: i64| {
+            loaded
+                .keys
+                .iter()
+                .position(|x| *x == k)
+                .ok_or(Error::InvalidReview {
+                    reason: "both records must exist and differ",
+                })
+        };
+        let (ia, ib) = (index(a)?, index(b)?);
+        if ia == ib {
+            return Err(Error::InvalidReview {
+                reason: "both records must exist and differ",
+            });
+        }
+        let prepared = linkage::prepare(&loaded.records);
+        Ok(linkage::explain(&prepared, &model, None, ia, ib))
     }
 }
 

@@ -73,6 +73,8 @@ fn actor() -> String {
     )
 }
 
+// Parsed once per run: the size of the largest variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Create a data directory データディレクトリを作成 (keys, registry, vault, research store).
@@ -385,14 +387,17 @@ enum LinkAction {
         #[arg(long)]
         json: bool,
     },
-    /// The match-weight breakdown of two records 一致重みの内訳.
+    /// The match-weight breakdown of two records 一致重みの内訳: of the --input files (record
+    /// ids), or without --input of the data directory (record keys, last run's model).
     Explain {
         #[command(flatten)]
         files: LinkFileArgs,
-        /// First record id.
+        /// First record id (key).
         a: String,
-        /// Second record id.
+        /// Second record id (key).
         b: String,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// The clerical-review queue 要確認ペア: pairs of the uncertain band, by record key.
     Review {
@@ -748,8 +753,20 @@ async fn link_action(action: LinkAction) -> Result<()> {
                 output::evaluation(&e);
             }
         }
-        LinkAction::Explain { files, a, b } => {
-            let e = tsumugi_app::linkage::explain_pair(&files.file_link(), &a, &b)?;
+        LinkAction::Explain { files, a, b, data } => {
+            let e = if files.input.is_empty() {
+                let key = |s: &str| {
+                    s.parse::<i64>()
+                        .with_context(|| format!("{s} is not a record key (a number)"))
+                };
+                let (ka, kb) = (key(&a)?, key(&b)?);
+                let ctx = data.open().await?;
+                let e = tsumugi_app::research::explain_records(&ctx, ka, kb).await;
+                ctx.close().await;
+                e?
+            } else {
+                tsumugi_app::linkage::explain_pair(&files.file_link(), &a, &b)?
+            };
             if files.json {
                 output::json(&e)?;
             } else {

@@ -155,9 +155,22 @@ async fn link_notice_optout_and_purge_on_every_backend() {
         assert_eq!((s2.n_new_persons, s2.n_relinked), (0, 0), "{backend}");
         assert_eq!(vault.record_persons().await.unwrap(), map, "{backend}");
 
+        // Any stored pair can be explained with the last run's model: levels and weights only.
+        let opts = tsumugi_identity::LinkOptions::default();
+        let why = vault.explain_records(k1[0], k2[0], &opts).await.unwrap();
+        assert!(
+            why.match_weight > 0.0 && !why.twin_guard,
+            "{backend}: {why:?}"
+        );
+        let twins = vault.explain_records(k1[0], k1[1], &opts).await.unwrap();
+        assert!(twins.twin_guard, "{backend}: {twins:?}");
+        assert!(matches!(
+            vault.explain_records(k1[0], -5, &opts).await,
+            Err(tsumugi_identity::Error::InvalidReview { .. })
+        ));
+
         // Clerical review: decisions bind later runs, and the keys stay stable through them.
         assert!(vault.review_queue().await.unwrap().is_empty(), "{backend}");
-        let opts = tsumugi_identity::LinkOptions::default();
         let queued = vault
             .decide_review(k1[0], k2[0], ReviewDecision::NoMatch, "reviewer:test", at())
             .await

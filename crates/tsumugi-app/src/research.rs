@@ -12,19 +12,38 @@ use crate::{Ctx, Result, audit, ingest};
 /// Event rows per lifecourse file before a new file is started.
 const ROWS_PER_FILE: u64 = 4_000_000;
 
-/// Runs linkage (名寄せ) over every stored record.
+/// Which records a linkage run looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkMode {
+    /// Every record: the model is trained again, persons re-formed (keys stable), decisions
+    /// and weak bridges applied.
+    Full,
+    /// Only the records not linked yet, against the stored persons with the last full run's
+    /// model: no full re-run (a full run when there has been none).
+    NewRecords,
+}
+
+/// Runs linkage (名寄せ): over every stored record, or only over the new ones.
 ///
 /// # Errors
 /// Zone errors.
-pub async fn link(ctx: &Ctx) -> Result<LinkSummary> {
+pub async fn link_records(ctx: &Ctx, mode: LinkMode) -> Result<LinkSummary> {
     let mut rng = ctx.rng();
     let opts = link_options(ctx).await?;
-    let summary = ctx.vault.link(ctx.clock.now(), &opts, &mut rng).await?;
+    let summary = match mode {
+        LinkMode::Full => ctx.vault.link(ctx.clock.now(), &opts, &mut rng).await?,
+        LinkMode::NewRecords => {
+            ctx.vault
+                .link_new_records(ctx.clock.now(), &opts, &mut rng)
+                .await?
+        }
+    };
     audit::record(
         ctx,
         "linkage.run",
         tsumugi_identity::RULE_VERSION,
         serde_json::json!({
+            "mode": format!("{mode:?}"),
             "records": summary.n_records, "persons": summary.n_persons,
             "new_persons": summary.n_new_persons, "relinked": summary.n_relinked,
             "merges": summary.merges, "splits": summary.splits,
@@ -50,6 +69,14 @@ pub(crate) async fn link_options(ctx: &Ctx) -> Result<LinkOptions> {
         .map(|(id, _)| id)
         .collect();
     Ok(LinkOptions { card_derived_ids })
+}
+
+/// Runs a full linkage over every stored record ([`LinkMode::Full`]).
+///
+/// # Errors
+/// Zone errors.
+pub async fn link(ctx: &Ctx) -> Result<LinkSummary> {
+    link_records(ctx, LinkMode::Full).await
 }
 
 /// Why two stored records scored what they did in the last linkage run (record keys in,

@@ -8,7 +8,7 @@ use rand::RngCore;
 use sqlx::Row;
 use tsumugi_store::values_placeholders;
 
-use crate::linkage::{self, Decision, LinkConfig, LinkRecord};
+use crate::linkage::{self, Decision, LinkConfig, LinkIndex, LinkRecord};
 use crate::review::store_review_queue;
 use crate::{Error, Result, Vault};
 
@@ -259,13 +259,40 @@ impl Vault {
             n_candidate_pairs: run.candidate_pairs,
             model: Some(run.model),
         };
+        self.store_run(
+            at,
+            &Changes {
+                new_persons: &new_persons,
+                updates: &updates,
+                retired: &retired,
+                merges: &summary.merges,
+                review: &review,
+            },
+            true,
+            summary.model.as_ref(),
+        )
+        .await?;
+        Ok(summary)
+    }
+
+    /// Writes what a run changed in one transaction: new persons, records' persons, retired
+    /// persons (their stop requests carried to the key that absorbed them), the review queue
+    /// (replacing the pending pairs on a full run, adding to them on an incremental one), and
+    /// the model a full run trained.
+    async fn store_run(
+        &self,
+        at: DateTime<Utc>,
+        c: &Changes<'_>,
+        full: bool,
+        model: Option<&linkage::Model>,
+    ) -> Result<()> {
         let mut tx = self
             .db
             .pool()
             .begin()
             .await
             .map_err(Error::vault("begin"))?;
-        for chunk in new_persons.chunks(500) {
+        for chunk in c.new_persons.chunks(500) {
             let sql = format!(
                 "INSERT INTO persons (person_key, created_at) VALUES {}",
                 values_placeholders(chunk.len(), 2)
@@ -278,7 +305,7 @@ impl Vault {
                 .await
                 .map_err(Error::vault("store persons"))?;
         }
-        for (record_key, person_key) in &updates {
+        for (record_key, person_key) in c.updates {
             sqlx::query("UPDATE source_records SET person_key = $1 WHERE record_key = $2")
                 .bind(*person_key)
                 .bind(*record_key)
@@ -286,8 +313,8 @@ impl Vault {
                 .await
                 .map_err(Error::vault("link record"))?;
         }
-        for k in &retired {
-            let kept = summary
+        for k in c.retired {
+            let kept = c
                 .merges
                 .iter()
                 .find(|(_, absorbed)| absorbed == k)
@@ -304,18 +331,171 @@ impl Vault {
                 .await
                 .map_err(Error::vault("retire merged person"))?;
         }
-        store_review_queue(&mut tx, &review, at).await?;
-        let model = serde_json::to_string(&summary.model)
-            .map_err(|_| Error::Internal("the linkage model is not serializable"))?;
-        sqlx::query("INSERT INTO link_models (trained_at, model) VALUES ($1, $2)")
-            .bind(at.to_rfc3339())
-            .bind(model)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::vault("store linkage model"))?;
+        store_review_queue(&mut tx, c.review, at, full).await?;
+        if full && let Some(model) = model {
+            let model = serde_json::to_string(model)
+                .map_err(|_| Error::Internal("the linkage model is not serializable"))?;
+            sqlx::query("INSERT INTO link_models (trained_at, model) VALUES ($1, $2)")
+                .bind(at.to_rfc3339())
+                .bind(model)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::vault("store linkage model"))?;
+        }
         tx.commit().await.map_err(Error::vault("commit links"))?;
+        Ok(())
+    }
+
+    /// The model of the last full linkage run, if any.
+    async fn latest_model(&self) -> Result<Option<linkage::Model>> {
+        let row = sqlx::query("SELECT model FROM link_models ORDER BY trained_at DESC LIMIT 1")
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(Error::vault("read linkage model"))?;
+        match row {
+            None => Ok(None),
+            Some(r) => serde_json::from_str::<linkage::Model>(&r.get::<String, _>(0))
+                .map(Some)
+                .map_err(|_| Error::Internal("a stored linkage model does not parse")),
+        }
+    }
+
+    /// Links only the records not linked yet, against the persons already stored, with the
+    /// last full run's model ([`LinkIndex::add`]): existing persons are never split; a new
+    /// record that links two of them merges them (reported). Without a stored model it is a
+    /// full run ([`Vault::link`]). Review decisions and weak bridges are looked at by full runs.
+    ///
+    /// # Errors
+    /// Vault errors; a stored value that does not decrypt.
+    pub async fn link_new_records(
+        &self,
+        at: DateTime<Utc>,
+        opts: &LinkOptions,
+        rng: &mut (dyn RngCore + Send),
+    ) -> Result<LinkSummary> {
+        let Some(model) = self.latest_model().await? else {
+            return self.link(at, opts, rng).await;
+        };
+        let Loaded {
+            keys,
+            current,
+            records,
+        } = self.load_link_records(opts).await?;
+        let mut existing = Vec::new();
+        let mut fresh = Vec::new();
+        let mut existing_keys = Vec::new();
+        let mut fresh_keys = Vec::new();
+        let mut persons: Vec<i64> = Vec::new();
+        let mut label: BTreeMap<i64, u32> = BTreeMap::new();
+        let mut labels = Vec::new();
+        for ((k, c), r) in keys.iter().zip(&current).zip(records) {
+            match c {
+                Some(p) => {
+                    let l = *label.entry(*p).or_insert_with(|| {
+                        persons.push(*p);
+                        persons.len() as u32 - 1
+                    });
+                    labels.push(l);
+                    existing.push(r);
+                    existing_keys.push(*k);
+                }
+                None => {
+                    fresh.push(r);
+                    fresh_keys.push(*k);
+                }
+            }
+        }
+        let cfg = LinkConfig::recommended();
+        let mut index =
+            LinkIndex::with_model(linkage::prepare(&existing), &cfg, model.clone(), labels)
+                .map_err(|_| Error::Internal("the recommended linkage configuration is invalid"))?;
+        drop(existing);
+        let run = index.add(&fresh);
+        // Labels past the existing persons are new persons.
+        let mut person_of: BTreeMap<u32, i64> = persons
+            .iter()
+            .enumerate()
+            .map(|(l, p)| (l as u32, *p))
+            .collect();
+        let mut new_persons = Vec::new();
+        for l in &run.cluster_of {
+            person_of.entry(*l).or_insert_with(|| {
+                let k = (rng.next_u64() >> 1) as i64;
+                new_persons.push(k);
+                k
+            });
+        }
+        let merges: Vec<(i64, i64)> = run
+            .merges
+            .iter()
+            .filter_map(|(kept, gone)| Some((*person_of.get(kept)?, *person_of.get(gone)?)))
+            .collect();
+        let absorbed: BTreeMap<i64, i64> = merges.iter().map(|(k, g)| (*g, *k)).collect();
+        let mut updates: Vec<(i64, i64)> = fresh_keys
+            .iter()
+            .zip(&run.cluster_of)
+            .filter_map(|(k, l)| Some((*k, *person_of.get(l)?)))
+            .collect();
+        updates.extend(
+            existing_keys
+                .iter()
+                .zip(&current.iter().flatten().copied().collect::<Vec<_>>())
+                .filter_map(|(k, p)| absorbed.get(p).map(|kept| (*k, *kept))),
+        );
+        let retired: BTreeSet<i64> = absorbed.keys().copied().collect();
+        let key_of = |i: u32| -> Option<i64> {
+            let i = i as usize;
+            existing_keys
+                .get(i)
+                .or_else(|| fresh_keys.get(i.checked_sub(existing_keys.len())?))
+                .copied()
+        };
+        let review: Vec<(i64, i64, f64)> = run
+            .pairs
+            .iter()
+            .filter(|p| p.decision == Decision::Review)
+            .filter_map(|p| Some((key_of(p.a)?, key_of(p.b)?, p.probability)))
+            .collect();
+        let live: BTreeSet<i64> = person_of
+            .values()
+            .copied()
+            .filter(|p| !retired.contains(p))
+            .collect();
+        let summary = LinkSummary {
+            n_records: keys.len() as u64,
+            n_persons: live.len() as u64,
+            n_new_persons: new_persons.len() as u64,
+            n_relinked: updates.len() as u64,
+            merges,
+            splits: Vec::new(),
+            n_review: review.len() as u64,
+            n_candidate_pairs: run.candidate_pairs,
+            model: Some(model),
+        };
+        self.store_run(
+            at,
+            &Changes {
+                new_persons: &new_persons,
+                updates: &updates,
+                retired: &retired,
+                merges: &summary.merges,
+                review: &review,
+            },
+            false,
+            None,
+        )
+        .await?;
         Ok(summary)
     }
+}
+
+/// What a run changed, for [`Vault::store_run`].
+struct Changes<'a> {
+    new_persons: &'a [i64],
+    updates: &'a [(i64, i64)],
+    retired: &'a BTreeSet<i64>,
+    merges: &'a [(i64, i64)],
+    review: &'a [(i64, i64, f64)],
 }
 
 /// Linkage quality against ground truth (synthetic data only).
@@ -414,18 +594,9 @@ impl Vault {
         b: i64,
         opts: &LinkOptions,
     ) -> Result<linkage::Explanation> {
-        let model: String =
-            sqlx::query("SELECT model FROM link_models ORDER BY trained_at DESC LIMIT 1")
-                .fetch_optional(self.db.pool())
-                .await
-                .map_err(Error::vault("read linkage model"))?
-                .map(|r| r.get(0))
-                .ok_or(Error::InvalidReview {
-                    reason: "no linkage run yet: run `tsumugi link` first",
-                })?;
-        let model: Option<linkage::Model> = serde_json::from_str(&model)
-            .map_err(|_| Error::Internal("a stored linkage model does not parse"))?;
-        let model = model.ok_or(Error::Internal("a stored linkage model is empty"))?;
+        let model = self.latest_model().await?.ok_or(Error::InvalidReview {
+            reason: "no linkage run yet: run `tsumugi link` first",
+        })?;
         let loaded = self.load_link_records(opts).await?;
         let index = |k: i64| {
             loaded

@@ -43,16 +43,20 @@ fn ordered(a: i64, b: i64) -> (i64, i64) {
     (a.min(b), a.max(b))
 }
 
-/// Replaces the pending pairs with this run's (decided pairs stay as decided).
+/// Queues this run's pairs (decided pairs stay as decided); a full run (`replace`) first
+/// clears the pending pairs of the runs before.
 pub(crate) async fn store_review_queue(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     pairs: &[(i64, i64, f64)],
     at: DateTime<Utc>,
+    replace: bool,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM link_reviews WHERE status = 'pending'")
-        .execute(&mut **tx)
-        .await
-        .map_err(Error::vault("clear review queue"))?;
+    if replace {
+        sqlx::query("DELETE FROM link_reviews WHERE status = 'pending'")
+            .execute(&mut **tx)
+            .await
+            .map_err(Error::vault("clear review queue"))?;
+    }
     for chunk in pairs.chunks(100) {
         let sql = format!(
             "INSERT INTO link_reviews (record_a, record_b, probability, status, queued_at) VALUES {} \

@@ -176,6 +176,10 @@ enum Command {
         action: Option<LinkAction>,
         #[command(flatten)]
         files: LinkFileArgs,
+        /// Link only the records not linked yet, against the stored persons (差分名寄せ; no full
+        /// re-run).
+        #[arg(long)]
+        incremental: bool,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -637,9 +641,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 output::link_report(&r);
             }
         }
-        Command::Link { data, .. } => {
+        Command::Link {
+            data, incremental, ..
+        } => {
             let ctx = data.open().await?;
-            let s = tsumugi_app::research::link(&ctx).await?;
+            let mode = if incremental {
+                tsumugi_app::research::LinkMode::NewRecords
+            } else {
+                tsumugi_app::research::LinkMode::Full
+            };
+            let s = tsumugi_app::research::link_records(&ctx, mode).await?;
             let o = tsumugi_app::optout::rematch(&ctx).await?;
             ctx.close().await;
             output::line(&format!(

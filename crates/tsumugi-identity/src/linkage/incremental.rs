@@ -83,10 +83,24 @@ impl LinkIndex {
         cfg: &LinkConfig,
         run: &LinkRun,
     ) -> Result<LinkIndex, ConfigError> {
+        LinkIndex::with_model(prepared, cfg, run.model.clone(), run.cluster_of.clone())
+    }
+
+    /// Indexes a linked population from its parts: a trained model and a cluster label per
+    /// prepared record (persons stored earlier, say).
+    ///
+    /// # Errors
+    /// [`ConfigError`] for a configuration that cannot run.
+    pub fn with_model(
+        prepared: Prepared,
+        cfg: &LinkConfig,
+        model: Model,
+        cluster_of: Vec<u32>,
+    ) -> Result<LinkIndex, ConfigError> {
         let rules = cfg.rules().map_err(ConfigError::UnknownBlockingPart)?;
         let built = rules.par_iter().map(|r| key_index(&prepared, r)).collect();
         let mut unique_ids: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
-        for (i, c) in run.cluster_of.iter().enumerate() {
+        for (i, c) in cluster_of.iter().enumerate() {
             if let Some(id) = unique_id(cfg, &prepared, i) {
                 let ids = unique_ids.entry(*c).or_default();
                 if !ids.contains(&id) {
@@ -98,9 +112,9 @@ impl LinkIndex {
             added: rules.iter().map(|_| HashMap::new()).collect(),
             rules,
             built,
-            model: run.model.clone(),
-            next_label: run.cluster_of.iter().max().map_or(0, |m| m + 1),
-            cluster_of: run.cluster_of.clone(),
+            model,
+            next_label: cluster_of.iter().max().map_or(0, |m| m + 1),
+            cluster_of,
             unique_ids,
             cfg: cfg.clone(),
             prepared,

@@ -155,6 +155,57 @@ async fn link_notice_optout_and_purge_on_every_backend() {
         assert_eq!((s2.n_new_persons, s2.n_relinked), (0, 0), "{backend}");
         assert_eq!(vault.record_persons().await.unwrap(), map, "{backend}");
 
+        // New records link incrementally against the stored persons (at a third provider: the
+        // hospital that holds this person under H-1 gives nobody a second id).
+        let a4 = person(
+            "H-7",
+            "高橋",
+            "花子",
+            "タカハシ",
+            "ハナコ",
+            "1980-02-03",
+            "01",
+        );
+        let stranger = person(
+            "H-8",
+            "中村",
+            "誠",
+            "ナカムラ",
+            "マコト",
+            "1961-07-07",
+            "01",
+        );
+        let k5 = stored(
+            &vault
+                .insert_submission(
+                    5,
+                    &ProviderId("1310000009".into()),
+                    &[(1, &a4), (2, &stranger)],
+                    &mut rng,
+                )
+                .await
+                .unwrap(),
+        );
+        let inc = vault
+            .link_new_records(at(), &tsumugi_identity::LinkOptions::default(), &mut rng)
+            .await
+            .unwrap();
+        assert_eq!(
+            (inc.n_new_persons, inc.n_relinked),
+            (1, 2),
+            "{backend}: {inc:?}"
+        );
+        let after_inc = vault.record_persons().await.unwrap();
+        assert_eq!(
+            after_inc[&k5[0]], map[&k1[0]],
+            "{backend}: joins the stored person"
+        );
+        assert!(!map.values().any(|p| *p == after_inc[&k5[1]]), "{backend}");
+        for (k, p) in &map {
+            assert_eq!(after_inc[k], *p, "{backend}: stored persons untouched");
+        }
+        vault.forget_submission(5).await.unwrap();
+
         // Any stored pair can be explained with the last run's model: levels and weights only.
         let opts = tsumugi_identity::LinkOptions::default();
         let why = vault.explain_records(k1[0], k2[0], &opts).await.unwrap();

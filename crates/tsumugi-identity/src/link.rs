@@ -347,7 +347,7 @@ impl Vault {
     }
 
     /// The model of the last full linkage run, if any.
-    async fn latest_model(&self) -> Result<Option<linkage::Model>> {
+    pub(crate) async fn latest_model(&self) -> Result<Option<linkage::Model>> {
         let row = sqlx::query("SELECT model FROM link_models ORDER BY trained_at DESC LIMIT 1")
             .fetch_optional(self.db.pool())
             .await

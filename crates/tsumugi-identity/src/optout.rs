@@ -207,10 +207,19 @@ impl Vault {
         }
         let cfg = LinkConfig::recommended();
         let prepared = linkage::prepare(&loaded.records);
-        let run = linkage::link(&prepared, &cfg, None, rng)
-            .map_err(|_| Error::Internal("the recommended linkage configuration is invalid"))?;
-        let mut index = LinkIndex::build(prepared, &cfg, &run)
-            .map_err(|_| Error::Internal("the recommended linkage configuration is invalid"))?;
+        let invalid = |_| Error::Internal("the recommended linkage configuration is invalid");
+        // The last linkage run's model when there is one; else one trained now.
+        let mut index = match self.latest_model().await? {
+            Some(model) => {
+                // Requests are scored, never clustered: one label per record is enough.
+                let labels = (0..prepared.len() as u32).collect();
+                LinkIndex::with_model(prepared, &cfg, model, labels).map_err(invalid)?
+            }
+            None => {
+                let run = linkage::link(&prepared, &cfg, None, rng).map_err(invalid)?;
+                LinkIndex::build(prepared, &cfg, &run).map_err(invalid)?
+            }
+        };
         let mut out: BTreeMap<String, BTreeMap<i64, EngineHit>> = BTreeMap::new();
         for (record, request, probability) in index.score(&requests, OPTOUT_REVIEW_PROBABILITY) {
             let (Some(id), Some(&key), Some(Some(person))) = (

@@ -436,11 +436,11 @@ impl Vault {
             .zip(&run.cluster_of)
             .filter_map(|(k, l)| Some((*k, *person_of.get(l)?)))
             .collect();
+        // The records of an absorbed person move to the one that absorbed it.
         updates.extend(
-            existing_keys
-                .iter()
-                .zip(&current.iter().flatten().copied().collect::<Vec<_>>())
-                .filter_map(|(k, p)| absorbed.get(p).map(|kept| (*k, *kept))),
+            keys.iter()
+                .zip(&current)
+                .filter_map(|(k, p)| absorbed.get(p.as_ref()?).map(|kept| (*k, *kept))),
         );
         let retired: BTreeSet<i64> = absorbed.keys().copied().collect();
         let key_of = |i: u32| -> Option<i64> {

@@ -10,7 +10,6 @@
 //! everything, bridges included.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
 
 use rayon::prelude::*;
 
@@ -19,7 +18,7 @@ use crate::linkage::compare::{compare, twin_guard};
 use crate::linkage::features::{LinkRecord, NONE, Prepared};
 use crate::linkage::model::Scorer;
 use crate::linkage::{
-    ConfigError, Decision, LinkConfig, LinkRun, Model, ScoredPair, StepTime, is_unique,
+    ConfigError, Decision, Laps, LinkConfig, LinkRun, Model, ScoredPair, StepTime, is_unique,
     probability, score_pair, weight_of,
 };
 
@@ -121,6 +120,14 @@ impl LinkIndex {
         })
     }
 
+    /// The records indexed at build that share `key` under rule `r`.
+    fn built_block(&self, r: usize, key: u64) -> &[(u64, u32)] {
+        let built = self.built.get(r).map_or(&[][..], Vec::as_slice);
+        let from = built.partition_point(|(x, _)| *x < key);
+        let to = from + built[from..].partition_point(|(x, _)| *x == key);
+        &built[from..to]
+    }
+
     /// Records indexed.
     pub fn len(&self) -> usize {
         self.prepared.len()
@@ -152,10 +159,7 @@ impl LinkIndex {
             let mut seen: HashSet<u32> = HashSet::new();
             for (r, rule) in self.rules.iter().enumerate() {
                 for key in rule.keys(&self.prepared, i) {
-                    let built = &self.built[r];
-                    let from = built.partition_point(|(x, _)| *x < key);
-                    let block = built[from..].iter().take_while(|(x, _)| *x == key);
-                    for &(_, j) in block.take(self.cfg.max_block) {
+                    for &(_, j) in self.built_block(r, key).iter().take(self.cfg.max_block) {
                         if !seen.insert(j) {
                             continue;
                         }
@@ -173,19 +177,11 @@ impl LinkIndex {
 
     /// Links `records` against everything indexed (and each other), then indexes them.
     pub fn add(&mut self, records: &[LinkRecord]) -> IncrementalRun {
-        let mut timings = Vec::new();
-        let mut clock = Instant::now();
-        let mut lap = |step: &'static str, timings: &mut Vec<StepTime>| {
-            timings.push(StepTime {
-                step,
-                seconds: clock.elapsed().as_secs_f64(),
-            });
-            clock = Instant::now();
-        };
+        let mut laps = Laps::start();
         let start = self.prepared.len();
         self.prepared.extend(records);
         let end = self.prepared.len();
-        lap("normalize", &mut timings);
+        laps.lap("normalize");
 
         // Blocking: each new record against the index, then into it.
         let max_block = self.cfg.max_block;
@@ -205,12 +201,7 @@ impl LinkIndex {
             seen.clear();
             for (r, rule_keys) in keys.iter().enumerate() {
                 for key in rule_keys {
-                    let built = &self.built[r];
-                    let from = built.partition_point(|(x, _)| x < key);
-                    let hits = built[from..]
-                        .iter()
-                        .take_while(|(x, _)| x == key)
-                        .map(|(_, j)| *j);
+                    let hits = self.built_block(r, *key).iter().map(|(_, j)| *j);
                     let added = self.added[r].get(key).into_iter().flatten().copied();
                     let block: Vec<u32> = hits.chain(added).collect();
                     if block.len() >= max_block {
@@ -229,7 +220,7 @@ impl LinkIndex {
                 }
             }
         }
-        lap("block", &mut timings);
+        laps.lap("block");
 
         let extras = self.model.extras.clone();
         let scorer = Scorer::new(&self.model, &self.prepared, None);
@@ -240,7 +231,7 @@ impl LinkIndex {
                 score_pair(&scorer, &self.cfg, l, a, b)
             })
             .collect();
-        lap("compare and score", &mut timings);
+        laps.lap("compare and score");
 
         // Clusters: new records start alone; links join labels, strongest first, the older
         // (smaller) label surviving.
@@ -316,7 +307,7 @@ impl LinkIndex {
             .copied()
             .filter(|l| *l >= first_new)
             .collect();
-        lap("cluster", &mut timings);
+        laps.lap("cluster");
         IncrementalRun {
             records: records.len() as u64,
             candidate_pairs: pairs.len() as u64,
@@ -325,7 +316,7 @@ impl LinkIndex {
             new_clusters: new_labels.len() as u64,
             merges,
             refused_one_to_one: refused,
-            timings,
+            timings: laps.into_timings(),
         }
     }
 }

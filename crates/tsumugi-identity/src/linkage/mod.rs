@@ -234,6 +234,34 @@ pub(crate) fn is_unique(cfg: &LinkConfig, p: &Prepared, i: usize) -> bool {
         })
 }
 
+/// Wall time of a run's steps, one lap a step.
+pub(crate) struct Laps {
+    clock: Instant,
+    timings: Vec<StepTime>,
+}
+
+impl Laps {
+    pub(crate) fn start() -> Laps {
+        Laps {
+            clock: Instant::now(),
+            timings: Vec::new(),
+        }
+    }
+
+    /// Ends the step `step` and starts the next.
+    pub(crate) fn lap(&mut self, step: &'static str) {
+        self.timings.push(StepTime {
+            step,
+            seconds: self.clock.elapsed().as_secs_f64(),
+        });
+        self.clock = Instant::now();
+    }
+
+    pub(crate) fn into_timings(self) -> Vec<StepTime> {
+        self.timings
+    }
+}
+
 /// Pairs of each blocking rule used to train the model (sessions, one per rule).
 const TRAINING_PAIRS_PER_RULE: usize = 2_000_000;
 
@@ -289,15 +317,7 @@ pub fn link_with_decisions(
         return Err(ConfigError::InvalidThresholds);
     }
     let extras = cfg.extra_kinds();
-    let mut timings = Vec::new();
-    let mut clock = Instant::now();
-    let mut lap = |step: &'static str, timings: &mut Vec<StepTime>| {
-        timings.push(StepTime {
-            step,
-            seconds: clock.elapsed().as_secs_f64(),
-        });
-        clock = Instant::now();
-    };
+    let mut laps = Laps::start();
 
     let (mut pairs, blocking, mut samples) = blocking::candidate_pairs_with_samples(
         p,
@@ -313,14 +333,14 @@ pub fn link_with_decisions(
             s.retain(across);
         }
     }
-    lap("block", &mut timings);
+    laps.lap("block");
 
     let levels: Vec<Levels> = pairs
         .par_iter()
         .map(|&(a, b)| compare(p, &extras, a as usize, b as usize))
         .collect();
     let patterns = histogram(levels.par_iter().copied());
-    lap("compare", &mut timings);
+    laps.lap("compare");
 
     let (u, u_pairs) = model::estimate_u(p, &extras, cfg.max_u_pairs, rng);
     let sessions: Vec<model::Session> = rules
@@ -337,7 +357,7 @@ pub fn link_with_decisions(
         .collect();
     let population = p.n as f64 * (p.n as f64 - 1.0) / 2.0;
     let model = model::train(&sessions, &patterns, population, u, &extras, u_pairs);
-    lap("train", &mut timings);
+    laps.lap("train");
 
     let scorer = Scorer::new(&model, p, external_tf);
     let scored: Vec<ScoredPair> = pairs
@@ -346,7 +366,7 @@ pub fn link_with_decisions(
         .filter_map(|(&(a, b), &l)| score_pair(&scorer, cfg, l, a, b))
         .collect();
     drop(levels);
-    lap("predict", &mut timings);
+    laps.lap("predict");
 
     let mut edges: Vec<Edge> = scored
         .iter()
@@ -388,7 +408,7 @@ pub fn link_with_decisions(
             split_bridges_below: weight_of(cfg.bridge_probability),
         },
     );
-    lap("cluster", &mut timings);
+    laps.lap("cluster");
 
     Ok(LinkRun {
         model,
@@ -397,7 +417,7 @@ pub fn link_with_decisions(
         pairs: scored,
         cluster_of: clustering.cluster_of,
         quality: clustering.quality,
-        timings,
+        timings: laps.into_timings(),
     })
 }
 

@@ -362,8 +362,9 @@ impl Vault {
 
     /// Links only the records not linked yet, against the persons already stored, with the
     /// last full run's model ([`LinkIndex::add`]): existing persons are never split; a new
-    /// record that links two of them merges them (reported). Without a stored model it is a
-    /// full run ([`Vault::link`]). Review decisions and weak bridges are looked at by full runs.
+    /// record that links two of them merges them (reported). Review decisions bind it as they
+    /// bind a full run. Without a stored model it is a full run ([`Vault::link`]); weak bridges
+    /// are looked at by full runs only.
     ///
     /// # Errors
     /// Vault errors; a stored value that does not decrypt.
@@ -405,10 +406,14 @@ impl Vault {
                 }
             }
         }
+        // Decisions in the index's numbering: stored records first, new ones after.
+        let order: Vec<i64> = existing_keys.iter().chain(&fresh_keys).copied().collect();
+        let decisions = self.review_decisions(&order).await?;
         let cfg = LinkConfig::recommended();
         let mut index =
             LinkIndex::with_model(linkage::prepare(&existing), &cfg, model.clone(), labels)
-                .map_err(|_| Error::Internal("the recommended linkage configuration is invalid"))?;
+                .map_err(|_| Error::Internal("the recommended linkage configuration is invalid"))?
+                .with_decisions(&decisions);
         drop(existing);
         let run = index.add(&fresh);
         // Labels past the existing persons are new persons.

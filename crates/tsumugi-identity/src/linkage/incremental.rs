@@ -6,8 +6,9 @@
 //! against it: only pairs with a new record are made and scored (with the model as trained),
 //! and the new links join clusters strongest first under the one-to-one constraint. Existing
 //! clusters are never split by an incremental run; a new record that links two of them merges
-//! them, and the merge is reported (kept label, absorbed label). A full run re-examines
-//! everything, bridges included.
+//! them, and the merge is reported (kept label, absorbed label). As in a full run, two
+//! clusters never join when a pair across them is one the twin guard stops or a person decided
+//! is not one person. A full run re-examines everything, weak bridges included.
 
 use std::collections::{HashMap, HashSet};
 
@@ -38,6 +39,8 @@ pub struct LinkIndex {
     /// Per cluster label, the `(source, id)` pairs of its one-to-one records.
     unique_ids: HashMap<u32, Vec<(u32, u32)>>,
     next_label: u32,
+    /// A person's decisions `(a, b, same)` on record pairs, ordered `a < b`.
+    decisions: Vec<(u32, u32, bool)>,
 }
 
 /// What [`LinkIndex::add`] did.
@@ -57,6 +60,9 @@ pub struct IncrementalRun {
     pub new_clusters: u64,
     /// Links refused by the one-to-one constraint.
     pub refused_one_to_one: u64,
+    /// Links refused because a pair across the two clusters was decided not to be one person
+    /// or is stopped by the twin guard.
+    pub kept_apart: u64,
     /// Step timings.
     pub timings: Vec<StepTime>,
 }
@@ -117,6 +123,35 @@ impl LinkIndex {
             unique_ids,
             cfg: cfg.clone(),
             prepared,
+            decisions: Vec::new(),
+        })
+    }
+
+    /// Binds later [`LinkIndex::add`] runs to a person's decisions on pairs `(a, b, same)`:
+    /// `same` pairs are linked, the others never end in one person. Records are numbered as
+    /// indexed, the records of the next `add` following on.
+    #[must_use]
+    pub fn with_decisions(mut self, decisions: &[(u32, u32, bool)]) -> LinkIndex {
+        self.decisions = decisions
+            .iter()
+            .map(|&(a, b, same)| (a.min(b), a.max(b), same))
+            .collect();
+        self
+    }
+
+    /// Whether clusters with these members must stay apart: a pair across them was decided
+    /// not to be one person, or the twin guard stops it.
+    fn kept_apart(&self, xs: &[u32], ys: &[u32], cannot: &HashSet<(u32, u32)>) -> bool {
+        xs.iter().any(|&x| {
+            ys.iter().any(|&y| {
+                cannot.contains(&(x.min(y), x.max(y)))
+                    || twin_guard(compare(
+                        &self.prepared,
+                        &self.model.extras,
+                        x as usize,
+                        y as usize,
+                    ))
+            })
         })
     }
 
@@ -146,7 +181,8 @@ impl LinkIndex {
     /// Scores `records` against everything indexed without linking or indexing them (stop
     /// requests name a person; they are not records of one): every pair at or above
     /// `min_probability` that the twin guard allows, as (indexed record, position in
-    /// `records`, probability).
+    /// `records`, probability). Blocks are not capped at `max_block` here: a stop request
+    /// that a person's record escapes is a legal failure, and requests are few.
     pub fn score(&mut self, records: &[LinkRecord], min_probability: f64) -> Vec<(u32, u32, f64)> {
         let start = self.prepared.len();
         self.prepared.extend(records);
@@ -159,7 +195,7 @@ impl LinkIndex {
             let mut seen: HashSet<u32> = HashSet::new();
             for (r, rule) in self.rules.iter().enumerate() {
                 for key in rule.keys(&self.prepared, i) {
-                    for &(_, j) in self.built_block(r, key).iter().take(self.cfg.max_block) {
+                    for &(_, j) in self.built_block(r, key) {
                         if !seen.insert(j) {
                             continue;
                         }
@@ -204,7 +240,8 @@ impl LinkIndex {
                     let hits = self.built_block(r, *key).iter().map(|(_, j)| *j);
                     let added = self.added[r].get(key).into_iter().flatten().copied();
                     let block: Vec<u32> = hits.chain(added).collect();
-                    if block.len() >= max_block {
+                    // The block with record `i` in it, as a full run would see it.
+                    if block.len() + 1 > max_block {
                         continue;
                     }
                     for j in block {
@@ -255,7 +292,31 @@ impl LinkIndex {
                 edges.push((f64::INFINITY, a, b));
             }
         }
+        let n = end as u32;
+        edges.extend(
+            self.decisions
+                .iter()
+                .filter(|&&(_, b, same)| same && b < n)
+                .map(|&(a, b, _)| (f64::INFINITY, a, b)),
+        );
         edges.sort_unstable_by(|x, y| y.0.total_cmp(&x.0));
+        let cannot: HashSet<(u32, u32)> = self
+            .decisions
+            .iter()
+            .filter(|d| !d.2)
+            .map(|&(a, b, _)| (a, b))
+            .collect();
+        // Members of every cluster an edge touches, to check the pairs across a join.
+        let touched: HashSet<u32> = edges
+            .iter()
+            .flat_map(|&(_, a, b)| [self.cluster_of[a as usize], self.cluster_of[b as usize]])
+            .collect();
+        let mut members: HashMap<u32, Vec<u32>> = HashMap::new();
+        for (i, l) in self.cluster_of.iter().enumerate() {
+            if touched.contains(l) {
+                members.entry(*l).or_default().push(i as u32);
+            }
+        }
         let mut parent: HashMap<u32, u32> = HashMap::new();
         let root = |parent: &HashMap<u32, u32>, mut l: u32| {
             while let Some(&p) = parent.get(&l) {
@@ -264,8 +325,9 @@ impl LinkIndex {
             l
         };
         let mut refused = 0u64;
+        let mut kept_apart = 0u64;
         let mut merges = Vec::new();
-        for (_, a, b) in edges {
+        for (w, a, b) in edges {
             let la = root(&parent, self.cluster_of[a as usize]);
             let lb = root(&parent, self.cluster_of[b as usize]);
             if la == lb {
@@ -279,8 +341,15 @@ impl LinkIndex {
                 refused += 1;
                 continue;
             }
+            let of = |l: u32| members.get(&l).map_or(&[][..], Vec::as_slice);
+            if w.is_finite() && self.kept_apart(of(la), of(lb), &cannot) {
+                kept_apart += 1;
+                continue;
+            }
             let (keep, lose) = (la.min(lb), la.max(lb));
             parent.insert(lose, keep);
+            let moved = members.remove(&lose).unwrap_or_default();
+            members.entry(keep).or_default().extend(moved);
             let moved = self.unique_ids.remove(&lose).unwrap_or_default();
             let ids = self.unique_ids.entry(keep).or_default();
             for id in moved {
@@ -316,6 +385,7 @@ impl LinkIndex {
             new_clusters: new_labels.len() as u64,
             merges,
             refused_one_to_one: refused,
+            kept_apart,
             timings: laps.into_timings(),
         }
     }

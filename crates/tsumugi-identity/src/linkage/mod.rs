@@ -69,7 +69,8 @@ pub enum UniqueSources {
 pub struct LinkConfig {
     /// Blocking rules (see [`BlockingRule::parse`]), in order.
     pub blocking: Vec<String>,
-    /// Blocks larger than this are skipped (and counted).
+    /// Blocks larger than this are skipped (and counted), in full and incremental runs alike;
+    /// scoring stop requests ([`LinkIndex::score`]) reads every block whole.
     pub max_block: usize,
     /// Free-form fields: name and comparison.
     pub extras: Vec<(String, ExtraKind)>,

@@ -478,6 +478,55 @@ fn a_record_without_given_name_and_twins() {
     }
 }
 
+/// The same record added by an incremental run: linked against the indexed persons, it may
+/// join one twin, never both; and a person's decisions bind the run (a no-match keeps it out of
+/// a person, a match merges two persons, reported).
+#[test]
+fn incremental_runs_keep_twins_apart_and_follow_decisions() {
+    let row = "p03z | 鈴木 | - | スズキ | - | 2010-04-01 | M | 東京都世田谷区三軒茶屋1-2-3 | 154-0024 | 138123:世田:7777:- | k1:8003 | -";
+    let base = parse_case(PERSONS);
+    let new = parse_case(&format!("{PERSONS}{row}\n"));
+    let extra = &new.records[base.records.len()..];
+    let at = |id: &str| base.ids.iter().position(|x| x == id).unwrap() as u32;
+    let z = base.records.len() as u32;
+    let index = |decisions: &[(u32, u32, bool)]| {
+        let prepared = linkage::prepare(&base.records);
+        let mut rng = StdRng::seed_from_u64(SEED);
+        let run = linkage::link(&prepared, &cfg(), None, &mut rng).unwrap();
+        let labels = run.cluster_of.clone();
+        let index = linkage::LinkIndex::build(prepared, &cfg(), &run)
+            .unwrap()
+            .with_decisions(decisions);
+        (index, labels)
+    };
+
+    let (mut plain, labels) = index(&[]);
+    let run = plain.add(extra);
+    assert!(run.kept_apart >= 1, "{run:?}");
+    assert!(run.merges.is_empty(), "twins merged: {:?}", run.merges);
+    let joined = run.cluster_of[0];
+    let twins = [labels[at("p03a") as usize], labels[at("p04a") as usize]];
+    assert!(twins.contains(&joined), "p03z joined neither twin: {run:?}");
+
+    // A person decided p03z is not p03a's person: it joins p04 (or stays alone).
+    let (mut decided, _) = index(&[(at("p03a"), z, false)]);
+    let run = decided.add(extra);
+    assert_ne!(run.cluster_of[0], labels[at("p03a") as usize]);
+    assert!(run.merges.is_empty());
+
+    // A person decided p14a and p09a (no source in common) are one person: the run merges
+    // the two, and says so.
+    let (p14, p9) = (labels[at("p14a") as usize], labels[at("p09a") as usize]);
+    let (mut merged, _) = index(&[(at("p09a"), at("p14a"), true)]);
+    let run = merged.add(extra);
+    assert_eq!(run.merges, vec![(p14.min(p9), p14.max(p9))]);
+    let cluster_of = merged.cluster_of();
+    assert_eq!(
+        cluster_of[at("p14b") as usize],
+        cluster_of[at("p09b") as usize]
+    );
+}
+
 /// What [`check`] reports for [`PERSONS`] plus `row` (p03z): nothing, or p03z split from its
 /// person when it joined the other twin — never the twins merged.
 fn mistakes_without_twins(row: &str) -> String {

@@ -11,7 +11,7 @@ use tsumugi_model::IdentityAttributes;
 use crate::normalize::{self, NORMALIZATION_VERSION};
 
 /// Version of the rule set; it includes the normalization version.
-pub const RULE_VERSION: &str = "det-v1+norm-v2";
+pub const RULE_VERSION: &str = "det-v1+norm-v3";
 
 /// Rules used to link records to persons.
 pub(crate) const LINK_RULES: &[&str] = &[
@@ -73,9 +73,8 @@ pub(crate) fn match_keys(a: &IdentityAttributes) -> Vec<MatchKey> {
     let munis: Vec<String> = a
         .addresses
         .iter()
-        .filter_map(|ad| ad.municipality_code.as_deref().map(normalize::digits))
-        .filter(|m| m.len() >= 5)
-        .map(|m| m[..5].to_owned())
+        .filter_map(|ad| normalize::municipality(ad.municipality_code.as_deref(), None))
+        .filter_map(|m| m.get(..5).map(str::to_owned))
         .collect();
     for n in &a.names {
         let kanji_full = whole(&n.family_kanji, &n.given_kanji, normalize::kanji);

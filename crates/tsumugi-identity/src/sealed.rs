@@ -19,10 +19,12 @@ pub(crate) struct NameJ(
 pub(crate) struct AddressJ(Option<String>, Option<String>, Option<String>);
 
 impl AddressJ {
-    /// The 6-digit municipality code, when stated.
+    /// The 6-digit municipality code, when stated: the current municipality's (a former
+    /// municipality's code is that of the municipality that absorbed it).
     pub(crate) fn municipality(self) -> Option<String> {
         self.2
             .filter(|c| c.len() == 6 && c.chars().all(|c| c.is_ascii_digit()))
+            .and_then(|c| crate::normalize::municipality(Some(&c), None))
     }
 }
 

@@ -292,6 +292,9 @@ fn sex_level(p: &Prepared, a: usize, b: usize) -> u8 {
     }
 }
 
+/// The best level over every pair of the two records' addresses. Municipalities are the
+/// current ones ([`crate::normalize::municipality`]), so an address from before a merger agrees
+/// with one after it.
 fn address_level(p: &Prepared, a: usize, b: usize) -> u8 {
     let mut level = NULL;
     for x in p.addresses.of(a) {
@@ -300,7 +303,12 @@ fn address_level(p: &Prepared, a: usize, b: usize) -> u8 {
                 3
             } else if x.postcode != 0 && x.postcode == y.postcode {
                 2
-            } else if x.municipality != 0 && x.municipality == y.municipality {
+            } else if x.municipality != 0
+                && (x.municipality == y.municipality
+                    // A designated city known only as the city agrees with any of its wards.
+                    || x.municipality == y.city
+                    || x.city == y.municipality)
+            {
                 1
             } else if (x.text == NONE || y.text == NONE)
                 && (x.postcode == 0 || y.postcode == 0)

@@ -113,13 +113,15 @@ pub(crate) struct Dob {
     pub ordinal: i32,
 }
 
-/// One address: canonical text, postcode and municipality (5 digits), each [`NONE`] or 0 when
-/// absent.
+/// One address: canonical text, postcode and municipality (5 digits, the current
+/// municipality's: see [`normalize::municipality`]), each [`NONE`] or 0 when absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AddrIds {
     pub text: u32,
     pub postcode: u32,
     pub municipality: u32,
+    /// For a ward of a designated city, the city (5 digits); otherwise `municipality`.
+    pub city: u32,
 }
 
 /// One insurance card as hashes: the whole card (with 枝番), the household's card (without),
@@ -203,7 +205,8 @@ struct Normalized {
     names: Vec<[String; 8]>,
     dob: Option<Dob>,
     sex: Sex,
-    addresses: Vec<(String, u32, u32)>,
+    /// (canonical text, postcode, municipality, city) as in [`AddrIds`].
+    addresses: Vec<(String, u32, u32, u32)>,
     cards: Vec<CardIds>,
     extras: Vec<String>,
 }
@@ -281,14 +284,15 @@ fn normalized(r: &LinkRecord) -> Normalized {
                 .and_then(normalize::postcode)
                 .and_then(|p| p.parse().ok())
                 .unwrap_or(0);
-            let muni = a
-                .municipality_code
+            let muni = normalize::municipality(a.municipality_code.as_deref(), a.text.as_deref());
+            let five = |m: &str| m.get(..5).and_then(|m| m.parse::<u32>().ok());
+            let code = muni.as_deref().and_then(five).unwrap_or(0);
+            let city = muni
                 .as_deref()
-                .map(normalize::digits)
-                .filter(|m| m.len() >= 5)
-                .and_then(|m| m[..5].parse().ok())
-                .unwrap_or(0);
-            (text, postcode, muni)
+                .and_then(normalize::designated_city)
+                .and_then(five)
+                .unwrap_or(code);
+            (text, postcode, code, city)
         })
         .collect();
     let cards = id
@@ -408,10 +412,11 @@ impl Prepared {
             let addrs: Vec<AddrIds> = norm
                 .addresses
                 .iter()
-                .map(|(text, postcode, municipality)| AddrIds {
+                .map(|(text, postcode, municipality, city)| AddrIds {
                     text: p.address.intern(text),
                     postcode: *postcode,
                     municipality: *municipality,
+                    city: *city,
                 })
                 .collect();
             seen[4].extend(addrs.iter().map(|a| a.text));

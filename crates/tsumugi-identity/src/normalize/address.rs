@@ -18,7 +18,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 /// `code,name,population_2020`: the prefecture names (no name is a prefix of another).
-const PREFECTURES_CSV: &str = include_str!(concat!(
+pub(super) const PREFECTURES_CSV: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../data/prefectures.csv"
 ));
@@ -57,7 +57,7 @@ fn is_kanji(c: char) -> bool {
 }
 
 /// ヶ/ケ/が/ガ between two kanji → ケ (霞が関 = 霞ヶ関 = 霞ケ関).
-fn fold_ga(chars: &[char]) -> Vec<char> {
+pub(super) fn fold_ga(chars: &[char]) -> Vec<char> {
     chars
         .iter()
         .enumerate()

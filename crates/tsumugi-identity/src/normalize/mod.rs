@@ -4,18 +4,23 @@
 //!   (髙→高, 﨑→崎, 邊/邉→辺 …), and ● / 〓 (characters the source system could not write) kept
 //!   as one unknown marker so they never equal a real character.
 //! - Addresses and postcodes: see [`address`] (block numbers as `1-2-3`, buildings dropped).
+//! - Municipality codes: see [`municipality`] (the current municipality's code, across
+//!   municipal mergers, from the stated code or else the address text).
 //! - Kana names: NFKC (half-width ｶﾅ → full-width), hiragana → katakana, small kana → large,
 //!   spaces removed; [`kana_fuzzy`] also folds long-vowel spellings, for a weaker level.
 //!
 //! The variant table is `data/variant_kanji.csv` (9,600+ pairs from the 常用漢字表, 人名用漢字,
 //! 表外漢字字体表 and 戸籍統一文字 variant groups; `data/README.md` names the sources and tells how to
 //! extend it, and `scripts/variant_kanji.py` regenerates it). It is compiled into the binary, so
-//! a running system cannot drift from its version. Changing any rule or the table changes every
-//! digest, so every change bumps [`NORMALIZATION_VERSION`].
+//! a running system cannot drift from its version; so are the municipality tables
+//! (`data/municipalities.csv`, `data/municipality_mergers.csv`). Changing any rule or table
+//! changes every digest, so every change bumps [`NORMALIZATION_VERSION`].
 
 mod address;
+mod municipality;
 
 pub use address::{address, postcode};
+pub use municipality::{designated_city, municipality};
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -23,7 +28,13 @@ use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
 
 /// Version of the normalization rules; digests of different versions never compare equal.
-pub const NORMALIZATION_VERSION: &str = "norm-v2";
+///
+/// - `norm-v2`: variant kanji folded with the sourced table (`data/variant_kanji.csv`).
+/// - `norm-v3`: municipality codes are the current municipality's: a former municipality's code
+///   or name (`data/municipality_mergers.csv`) maps to the municipality that absorbed it, and an
+///   address without a code takes the one its text names (see [`municipality`]). Match keys
+///   with a municipality change with it.
+pub const NORMALIZATION_VERSION: &str = "norm-v3";
 
 /// Marker for a character the source could not represent (● or 〓 in Japanese systems).
 const UNKNOWN: char = '\u{FFFD}';

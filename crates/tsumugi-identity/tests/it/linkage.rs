@@ -563,6 +563,52 @@ q03a | 林 | 次郎 | ハヤシ | ジロウ | 1944-04-04 | M | 神奈川県横�
     assert!(l.run.quality.refused_one_to_one >= 1);
 }
 
+/// 女満別町 merged into 大空町 (015644) in 2006. A record from before the merger names the former
+/// town, one from after it the current town: texts differ (女満別 lives on as a place name) and
+/// only one states a postcode, yet both are in one municipality today. The same with stated
+/// codes: the former town's code (015423) against the current one.
+#[test]
+fn an_address_before_a_municipal_merger_is_the_same_municipality() {
+    let table = "
+p31a | 佐々木 | 良子 | ササキ | リョウコ | 1948-05-06 | F | 北海道網走郡女満別町本通1丁目2番3号 | 099-2300 | - | h1:3101 | -
+p31b | 佐々木 | 良子 | ササキ | リョウコ | 1948-05-06 | F | 北海道網走郡大空町女満別本通1-2-3 | - | - | c1:3102 | -
+p32a | 佐々木 | 和子 | ササキ | カズコ | 1951-08-09 | F | 北海道網走市南6条東1-1 | - | - | m1:3201 | -
+";
+    let address = |l: &Linked, a: &str, b: &str| {
+        let x = l.explain(a, b);
+        let f = x.fields.iter().find(|f| f.field == "address").unwrap();
+        f.level.clone().unwrap_or_default()
+    };
+    // p32a: another 佐々木 in the neighbouring city (網走市), a different municipality.
+    let l = check(&format!("{PERSONS}{table}"), &cfg(), "");
+    assert_eq!(address(&l, "p31a", "p31b"), "same municipality");
+    assert_eq!(address(&l, "p31a", "p32a"), "different");
+    assert_eq!(address(&l, "p31b", "p32a"), "different");
+
+    // The same person by stated codes only: the former town's code and the current one.
+    let mut case = parse_case(&format!("{PERSONS}{table}"));
+    let n = case.records.len();
+    for (record, code) in case.records[n - 3..]
+        .iter_mut()
+        .zip(["015423", "015644", "012114"])
+    {
+        let ad = &mut record.identity.addresses[0];
+        ad.text = None;
+        ad.postal_code = None;
+        ad.municipality_code = Some(code.to_owned());
+    }
+    let prepared = linkage::prepare(&case.records);
+    let mut rng = StdRng::seed_from_u64(SEED);
+    let run = linkage::link(&prepared, &cfg(), None, &mut rng).unwrap();
+    let l = Linked {
+        case,
+        prepared,
+        run,
+    };
+    assert_eq!(address(&l, "p31a", "p31b"), "same municipality");
+    assert_eq!(address(&l, "p31a", "p32a"), "different");
+}
+
 #[test]
 fn configurations_that_cannot_run() {
     let p = linkage::prepare(&parse_case(PERSONS).records);

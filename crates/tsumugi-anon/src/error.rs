@@ -22,7 +22,7 @@ pub enum Error {
     },
     /// The configuration is unusable.
     #[error("ANON0002InvalidConfig: {0}")]
-    InvalidConfig(&'static str),
+    InvalidConfig(String),
     /// k-anonymity would need more suppression than the configuration allows.
     #[error(
         "ANON0003KUnreachable: k={k} needs {suppressed} of {total} persons suppressed, over the limit of {limit_pct:.1}%"
@@ -37,6 +37,41 @@ pub enum Error {
         /// The configured limit in percent.
         limit_pct: f64,
     },
+    /// An input table that cannot be read.
+    #[error("ANON0005Input: {path}: line {line}: {reason}")]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (0: the file as a whole).
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A value of a quasi-identifier that its hierarchy does not have.
+    #[error(
+        "ANON0006ValueNotInHierarchy: column {column:?}, row {row}: value {value:?} is not a leaf of its hierarchy; add a row for it"
+    )]
+    ValueNotInHierarchy {
+        /// The column.
+        column: String,
+        /// 1-based data row.
+        row: usize,
+        /// The value.
+        value: String,
+    },
+    /// A hierarchy that cannot be used.
+    #[error("{context}: {source}")]
+    Hierarchy {
+        /// Which column or file.
+        context: String,
+        /// Why.
+        source: crate::hierarchy::HierarchyError,
+    },
+    /// The lattice is too large to number (use the heuristic search or fewer levels).
+    #[error(
+        "ANON0007LatticeTooLarge: the generalization lattice has more nodes than can be numbered"
+    )]
+    LatticeTooLarge,
     /// The release folder already exists: releases are never overwritten.
     #[error("ANON0004ReleaseExists: {0} already exists; a release is never overwritten")]
     ReleaseExists(PathBuf),

@@ -18,13 +18,28 @@
 //! ```
 
 mod error;
+mod groupify;
+mod hierarchy;
 mod kanon;
+mod lattice;
 mod manifest;
+mod metric;
+mod privacy;
+mod quasi;
 mod release;
+mod search;
+mod table;
 
 pub use crate::error::{Error, Result};
+pub use crate::hierarchy::{Hierarchy, HierarchyError};
 pub use crate::kanon::{Generalized, KAnonymity, QuasiRow, age_band, k_anonymize, region_levels};
+pub use crate::lattice::Lattice;
 pub use crate::manifest::{FileEntry, Manifest};
+pub use crate::metric::{Aggregate, InfoLoss, Metric};
+pub use crate::privacy::Criterion;
+pub use crate::quasi::{Policy, QuasiTable, Sensitive, Strategy};
 pub use crate::release::{
     ReleaseConfig, ReleaseSummary, derive_release_key, pseudonym, write_release,
 };
+pub use crate::search::{NodeResult, SearchResult, SearchStats};
+pub use crate::table::{Column, CsvFormat, Table, detect_delimiter};

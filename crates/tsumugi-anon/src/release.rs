@@ -84,7 +84,7 @@ pub fn write_release(
 ) -> Result<ReleaseSummary> {
     if cfg.k == 0 || cfg.age_band_years == 0 || !(0.0..=1.0).contains(&cfg.max_suppression) {
         return Err(Error::InvalidConfig(
-            "k and age_band_years must be ≥ 1, max_suppression in 0..=1",
+            "k and age_band_years must be ≥ 1, max_suppression in 0..=1".into(),
         ));
     }
     if cfg.release_id.is_empty()
@@ -94,7 +94,7 @@ pub fn write_release(
             .all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
         return Err(Error::InvalidConfig(
-            "release id must be ASCII letters, digits and '-'",
+            "release id must be ASCII letters, digits and '-'".into(),
         ));
     }
     let dir = releases_dir.join(&cfg.release_id);
@@ -250,7 +250,7 @@ pub fn write_release(
         kind: "anonymized".to_owned(),
         optout_registry_version: cfg.optout_version,
         config: serde_json::to_value(cfg)
-            .map_err(|_| Error::InvalidConfig("config not serializable"))?,
+            .map_err(|_| Error::InvalidConfig("config not serializable".into()))?,
         counts: serde_json::json!({
             "persons": n_persons,
             "events": n_events,
@@ -267,7 +267,7 @@ pub fn write_release(
             .collect::<Result<_>>()?,
     };
     let json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|_| Error::InvalidConfig("manifest not serializable"))?;
+        .map_err(|_| Error::InvalidConfig("manifest not serializable".into()))?;
     write_atomically(&staging.join("manifest.json"), &json)?;
     let manifest_sha256 = FileEntry::of(&staging, "manifest.json")?.sha256;
     fs::rename(&staging, &dir).map_err(Error::io(&dir))?;
@@ -322,14 +322,14 @@ fn icd10_3(code: &str) -> String {
 
 fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |_| Error::InvalidConfig("csv serialization failed");
+    let csv_err = |_| Error::InvalidConfig("csv serialization failed".into());
     w.write_record(header).map_err(csv_err)?;
     for r in rows {
         w.write_record(&r).map_err(csv_err)?;
     }
     let bytes = w
         .into_inner()
-        .map_err(|_| Error::InvalidConfig("csv serialization failed"))?;
+        .map_err(|_| Error::InvalidConfig("csv serialization failed".into()))?;
     write_atomically(path, &bytes)?;
     Ok(())
 }

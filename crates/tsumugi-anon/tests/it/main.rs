@@ -240,3 +240,6 @@ mod properties {
         }
     }
 }
+
+mod arx;
+mod search;

@@ -1,0 +1,265 @@
+//! Equivalence classes of a node, counted on dictionary-encoded data.
+//!
+//! The rows are first grouped by their tuple of leaf ids (the distinct quasi-identifier
+//! combinations, each with its row count and its histogram of sensitive values). A node's
+//! classes are then counted over those tuples — or, cheaper, over the classes of a node below
+//! it (a roll-up: every class of the lower node lies within one class of the higher, because
+//! hierarchies are trees). Keys are the generalized ids packed into one `u128` when they fit,
+//! else numbered column by column.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::hierarchy::Hierarchy;
+
+/// Rows grouped by their leaf tuple, ready for the search.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    pub(crate) hierarchies: Vec<Hierarchy>,
+    /// Distinct leaf tuples, `m` ids each, flattened.
+    pub(crate) tuples: Vec<u32>,
+    /// The classes at the bottom node: one per tuple.
+    pub(crate) bottom: Classes,
+    /// The tuple of every row.
+    pub(crate) row_tuple: Vec<u32>,
+    /// Per quasi-identifier, rows per leaf.
+    pub(crate) leaf_counts: Vec<Vec<u64>>,
+    /// Rows per sensitive value over the whole table (empty without one).
+    pub(crate) sensitive_counts: Vec<u64>,
+    /// The sensitive attribute's hierarchy, for hierarchical t-closeness.
+    pub(crate) sensitive_hierarchy: Option<Hierarchy>,
+}
+
+/// The classes of one node.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Classes {
+    /// Per class, one of its tuples (any: they agree on every generalized value).
+    pub rep: Vec<u32>,
+    /// Per class, its rows.
+    pub count: Vec<u32>,
+    /// Per class, `(sensitive value, rows)` sorted by value; empty without a sensitive
+    /// attribute.
+    pub sensitive: Vec<Vec<(u32, u32)>>,
+}
+
+impl Classes {
+    pub(crate) fn len(&self) -> usize {
+        self.rep.len()
+    }
+}
+
+/// Packs generalized ids into one key where their widths fit in 128 bits.
+struct Packer {
+    shifts: Vec<u32>,
+}
+
+impl Packer {
+    fn new(widths: impl Iterator<Item = usize>) -> Option<Packer> {
+        let mut shifts = Vec::new();
+        let mut bits = 0u32;
+        for w in widths {
+            shifts.push(bits);
+            bits += usize::BITS - w.saturating_sub(1).leading_zeros();
+            if bits > 128 {
+                return None;
+            }
+        }
+        Some(Packer { shifts })
+    }
+}
+
+impl Encoded {
+    /// Encodes rows given as leaf ids per quasi-identifier (`columns[j][row]`, ids of
+    /// `hierarchies[j]`) and, optionally, a sensitive value id per row.
+    pub(crate) fn new(
+        hierarchies: Vec<Hierarchy>,
+        columns: &[Vec<u32>],
+        sensitive: Option<(&[u32], usize, Option<Hierarchy>)>,
+    ) -> Encoded {
+        let n = columns.first().map_or(0, Vec::len);
+        let m = columns.len();
+        let leaf_counts: Vec<Vec<u64>> = hierarchies
+            .iter()
+            .zip(columns)
+            .map(|(h, col)| {
+                let mut c = vec![0u64; h.domain_size()];
+                for &v in col {
+                    c[v as usize] += 1;
+                }
+                c
+            })
+            .collect();
+        let mut index: HashMap<Vec<u32>, u32> = HashMap::default();
+        let mut tuples = Vec::new();
+        let mut count: Vec<u32> = Vec::new();
+        let mut sens: Vec<Vec<(u32, u32)>> = Vec::new();
+        let mut row_tuple = Vec::with_capacity(n);
+        let mut key = vec![0u32; m];
+        for r in 0..n {
+            for (j, col) in columns.iter().enumerate() {
+                key[j] = col[r];
+            }
+            let next = count.len() as u32;
+            let t = *index.entry(key.clone()).or_insert_with(|| {
+                tuples.extend_from_slice(&key);
+                count.push(0);
+                if sensitive.is_some() {
+                    sens.push(Vec::new());
+                }
+                next
+            });
+            count[t as usize] += 1;
+            if let Some((values, _, _)) = &sensitive {
+                add_value(&mut sens[t as usize], values[r], 1);
+            }
+            row_tuple.push(t);
+        }
+        let sensitive_counts = match &sensitive {
+            Some((values, width, _)) => {
+                let mut c = vec![0u64; *width];
+                for &v in *values {
+                    c[v as usize] += 1;
+                }
+                c
+            }
+            None => Vec::new(),
+        };
+        let bottom = Classes {
+            rep: (0..count.len() as u32).collect(),
+            count,
+            sensitive: sens,
+        };
+        Encoded {
+            hierarchies,
+            tuples,
+            bottom,
+            row_tuple,
+            leaf_counts,
+            sensitive_counts,
+            sensitive_hierarchy: sensitive.and_then(|s| s.2),
+        }
+    }
+
+    /// Number of quasi-identifiers.
+    pub(crate) fn width(&self) -> usize {
+        self.hierarchies.len()
+    }
+
+    /// Rows.
+    pub(crate) fn rows(&self) -> usize {
+        self.row_tuple.len()
+    }
+
+    /// The leaf id of quasi-identifier `j` in tuple `t`.
+    pub(crate) fn leaf(&self, t: u32, j: usize) -> u32 {
+        self.tuples[t as usize * self.width() + j]
+    }
+
+    /// The generalized id of quasi-identifier `j` of tuple `t` at `level`.
+    pub(crate) fn value(&self, t: u32, j: usize, level: u8) -> u32 {
+        self.hierarchies[j].generalize(usize::from(level), self.leaf(t, j))
+    }
+
+    /// The classes of node `levels`, rolled up from `from` (the bottom's or a lower node's).
+    /// Also returns, per class of `from`, the class it fell into.
+    pub(crate) fn rollup(&self, from: &Classes, levels: &[u8]) -> (Classes, Vec<u32>) {
+        let m = self.width();
+        let packer = Packer::new(
+            self.hierarchies
+                .iter()
+                .zip(levels)
+                .map(|(h, &l)| h.width(usize::from(l))),
+        );
+        let keys: Vec<u128> = match &packer {
+            Some(p) => from
+                .rep
+                .iter()
+                .map(|&t| {
+                    (0..m).fold(0u128, |k, j| {
+                        k | (u128::from(self.value(t, j, levels[j])) << p.shifts[j])
+                    })
+                })
+                .collect(),
+            None => self.numbered_keys(from, levels),
+        };
+        let mut index: HashMap<u128, u32> =
+            HashMap::with_capacity_and_hasher(from.len() / 2 + 1, Default::default());
+        let mut out = Classes::default();
+        let with_sensitive = !from.sensitive.is_empty();
+        let mut into = Vec::with_capacity(from.len());
+        for (c, key) in keys.into_iter().enumerate() {
+            let next = out.rep.len() as u32;
+            let k = *index.entry(key).or_insert_with(|| {
+                out.rep.push(from.rep[c]);
+                out.count.push(0);
+                if with_sensitive {
+                    out.sensitive.push(Vec::new());
+                }
+                next
+            });
+            out.count[k as usize] += from.count[c];
+            if with_sensitive {
+                for &(v, n) in &from.sensitive[c] {
+                    add_value(&mut out.sensitive[k as usize], v, n);
+                }
+            }
+            into.push(k);
+        }
+        (out, into)
+    }
+
+    /// Keys for tuples whose generalized ids do not pack into 128 bits: classes numbered one
+    /// quasi-identifier at a time.
+    fn numbered_keys(&self, from: &Classes, levels: &[u8]) -> Vec<u128> {
+        let mut ids: Vec<u32> = vec![0; from.len()];
+        for (j, &level) in levels.iter().enumerate() {
+            let mut seen: HashMap<(u32, u32), u32> = HashMap::default();
+            for (c, &t) in from.rep.iter().enumerate() {
+                let next = seen.len() as u32;
+                ids[c] = *seen
+                    .entry((ids[c], self.value(t, j, level)))
+                    .or_insert(next);
+            }
+        }
+        ids.into_iter().map(u128::from).collect()
+    }
+}
+
+/// Adds `n` rows of value `v` to a sorted histogram.
+fn add_value(hist: &mut Vec<(u32, u32)>, v: u32, n: u32) {
+    match hist.binary_search_by_key(&v, |e| e.0) {
+        Ok(i) => hist[i].1 += n,
+        Err(i) => hist.insert(i, (v, n)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(text: &str) -> Hierarchy {
+        Hierarchy::parse_arx(text, b';').unwrap()
+    }
+
+    #[test]
+    fn rolls_up_from_the_bottom_or_a_lower_node_alike() {
+        let sex = h("M;*\nF;*\n");
+        let age = h("1;0-4;*\n2;0-4;*\n7;5-9;*\n");
+        let cols = vec![vec![0, 0, 1, 1, 0], vec![0, 1, 2, 2, 0]];
+        let e = Encoded::new(vec![sex, age], &cols, Some((&[0, 1, 1, 0, 1], 2, None)));
+        assert_eq!(e.bottom.len(), 3);
+        let (mid, _) = e.rollup(&e.bottom, &[0, 1]);
+        let (top_a, _) = e.rollup(&e.bottom, &[1, 1]);
+        let (top_b, _) = e.rollup(&mid, &[1, 1]);
+        let sizes = |c: &Classes| {
+            let mut v: Vec<u32> = c.count.clone();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(sizes(&mid), vec![2, 3]);
+        assert_eq!(sizes(&top_a), sizes(&top_b));
+        assert_eq!(sizes(&top_a), vec![2, 3]);
+        let (all, _) = e.rollup(&e.bottom, &[1, 2]);
+        assert_eq!(all.count, vec![5]);
+        assert_eq!(all.sensitive, vec![vec![(0, 2), (1, 3)]]);
+    }
+}

@@ -1,0 +1,247 @@
+//! The search's public face: quasi-identifiers bound to their hierarchies, a policy, and the
+//! chosen node applied to the rows.
+
+use serde::{Deserialize, Serialize};
+
+use crate::groupify::Encoded;
+use crate::hierarchy::Hierarchy;
+use crate::lattice::Lattice;
+use crate::metric::{Metric, MetricTables};
+use crate::privacy::{Criterion, Models};
+use crate::search::{NodeResult, Search, SearchResult};
+use crate::table::Column;
+use crate::{Error, Result};
+
+/// How the lattice is searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Best-first with bound pruning: the proven optimum.
+    #[default]
+    Optimal,
+    /// The same search stopped after `max_nodes` counted nodes (for many quasi-identifiers).
+    Heuristic {
+        /// Nodes to count at most.
+        max_nodes: u64,
+    },
+    /// Every node counted (small lattices; a check of the others).
+    Exhaustive,
+}
+
+/// What a release must satisfy and how the best node is chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Privacy models; every one must hold for every released class.
+    pub criteria: Vec<Criterion>,
+    /// Largest share of rows that may be suppressed, 0–1 (ARX: `floor(limit · rows)` rows).
+    pub suppression_limit: f64,
+    /// The utility metric minimized.
+    #[serde(default)]
+    pub metric: Metric,
+    /// The search.
+    #[serde(default)]
+    pub strategy: Strategy,
+}
+
+/// A sensitive attribute: its column and, for hierarchical t-closeness, its hierarchy.
+#[derive(Debug, Clone, Copy)]
+pub struct Sensitive<'a> {
+    /// The column.
+    pub column: &'a Column,
+    /// Its hierarchy, if any.
+    pub hierarchy: Option<&'a Hierarchy>,
+}
+
+/// Quasi-identifiers encoded against their hierarchies, ready to search.
+#[derive(Debug, Clone)]
+pub struct QuasiTable {
+    names: Vec<String>,
+    encoded: Encoded,
+}
+
+impl QuasiTable {
+    /// Binds each quasi-identifier column to its hierarchy.
+    ///
+    /// # Errors
+    /// [`Error::ValueNotInHierarchy`] naming the first row whose value the hierarchy lacks.
+    pub fn new(
+        quasi: &[(&Column, &Hierarchy)],
+        sensitive: Option<Sensitive<'_>>,
+    ) -> Result<QuasiTable> {
+        let mut columns = Vec::with_capacity(quasi.len());
+        for (col, h) in quasi {
+            let leaf_of: Vec<Option<u32>> = col.values.iter().map(|v| h.leaf(v)).collect();
+            let mut leaves = Vec::with_capacity(col.codes.len());
+            for (r, &code) in col.codes.iter().enumerate() {
+                let Some(leaf) = leaf_of[code as usize] else {
+                    return Err(Error::ValueNotInHierarchy {
+                        column: col.name.clone(),
+                        row: r + 1,
+                        value: col.values[code as usize].clone(),
+                    });
+                };
+                leaves.push(leaf);
+            }
+            columns.push(leaves);
+        }
+        let hierarchies: Vec<Hierarchy> = quasi.iter().map(|(_, h)| (*h).clone()).collect();
+        let encoded = match sensitive {
+            None => Encoded::new(hierarchies, &columns, None),
+            Some(s) => match s.hierarchy {
+                // With a hierarchy, sensitive values are its leaves (for the ground distance).
+                Some(h) => {
+                    let mut ids = Vec::with_capacity(s.column.codes.len());
+                    for (r, &code) in s.column.codes.iter().enumerate() {
+                        let value = &s.column.values[code as usize];
+                        ids.push(h.leaf(value).ok_or_else(|| Error::ValueNotInHierarchy {
+                            column: s.column.name.clone(),
+                            row: r + 1,
+                            value: value.clone(),
+                        })?);
+                    }
+                    Encoded::new(
+                        hierarchies,
+                        &columns,
+                        Some((&ids, h.domain_size(), Some(h.clone()))),
+                    )
+                }
+                None => Encoded::new(
+                    hierarchies,
+                    &columns,
+                    Some((&s.column.codes, s.column.values.len(), None)),
+                ),
+            },
+        };
+        Ok(QuasiTable {
+            names: quasi.iter().map(|(c, _)| c.name.clone()).collect(),
+            encoded,
+        })
+    }
+
+    /// The quasi-identifiers' names, in lattice order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The lattice of this table's hierarchies.
+    ///
+    /// # Errors
+    /// [`Error::LatticeTooLarge`].
+    pub fn lattice(&self) -> Result<Lattice> {
+        let heights: Vec<u8> = self
+            .encoded
+            .hierarchies
+            .iter()
+            .map(|h| u8::try_from(h.height()).unwrap_or(u8::MAX))
+            .collect();
+        Lattice::new(&heights).ok_or(Error::LatticeTooLarge)
+    }
+
+    fn check(&self, policy: &Policy) -> Result<()> {
+        if !(0.0..=1.0).contains(&policy.suppression_limit) {
+            return Err(Error::InvalidConfig(format!(
+                "suppression_limit {} is not in 0–1",
+                policy.suppression_limit
+            )));
+        }
+        if self.encoded.sensitive_counts.is_empty()
+            && let Some(c) = policy.criteria.iter().find(|c| c.needs_sensitive())
+        {
+            return Err(Error::InvalidConfig(format!(
+                "{c:?} needs a sensitive attribute; give one column the role \"sensitive\""
+            )));
+        }
+        if self.encoded.sensitive_hierarchy.is_none()
+            && policy
+                .criteria
+                .iter()
+                .any(|c| matches!(c, Criterion::HierarchicalTCloseness { .. }))
+        {
+            return Err(Error::InvalidConfig(
+                "hierarchical t-closeness needs a hierarchy for the sensitive attribute".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn with_search<T>(&self, policy: &Policy, f: impl FnOnce(&Search<'_>) -> T) -> Result<T> {
+        self.check(policy)?;
+        let metric = MetricTables::new(policy.metric, &self.encoded);
+        let e = &self.encoded;
+        let search = Search {
+            e,
+            models: Models {
+                criteria: &policy.criteria,
+                overall: &e.sensitive_counts,
+                rows: e.rows() as u64,
+                sensitive_hierarchy: e.sensitive_hierarchy.as_ref(),
+            },
+            metric: &metric,
+            limit_rows: (policy.suppression_limit * e.rows() as f64).floor() as u64,
+        };
+        Ok(f(&search))
+    }
+
+    /// Finds the best acceptable node under `policy`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a policy this table cannot serve;
+    /// [`Error::LatticeTooLarge`].
+    pub fn search(&self, policy: &Policy) -> Result<SearchResult> {
+        let lattice = self.lattice()?;
+        self.with_search(policy, |s| match policy.strategy {
+            Strategy::Optimal => s.run(&lattice, None),
+            Strategy::Heuristic { max_nodes } => s.run(&lattice, Some(max_nodes)),
+            Strategy::Exhaustive => s.exhaustive(&lattice),
+        })
+    }
+
+    /// Evaluates one node under `policy`.
+    ///
+    /// # Errors
+    /// As [`QuasiTable::search`], and levels that do not fit the hierarchies.
+    pub fn evaluate(&self, policy: &Policy, levels: &[u8]) -> Result<NodeResult> {
+        self.check_levels(levels)?;
+        self.with_search(policy, |s| s.evaluate_with(levels, &self.encoded.bottom).0)
+    }
+
+    fn check_levels(&self, levels: &[u8]) -> Result<()> {
+        let fits = levels.len() == self.encoded.width()
+            && levels
+                .iter()
+                .zip(&self.encoded.hierarchies)
+                .all(|(&l, h)| usize::from(l) < h.height());
+        if fits {
+            Ok(())
+        } else {
+            Err(Error::InvalidConfig(format!(
+                "levels {levels:?} do not fit the hierarchies"
+            )))
+        }
+    }
+
+    /// Applies node `levels` under `policy`: per row, its generalized values (in
+    /// quasi-identifier order), or `None` when its class is suppressed.
+    ///
+    /// # Errors
+    /// As [`QuasiTable::evaluate`].
+    pub fn apply(&self, policy: &Policy, levels: &[u8]) -> Result<Vec<Option<Vec<&str>>>> {
+        self.check_levels(levels)?;
+        let e = &self.encoded;
+        let kept = self.with_search(policy, |s| s.evaluate_with(levels, &e.bottom).2)?;
+        // Rolled up from the bottom, class `c` of tuple `t` is `into[t]`.
+        let (_, into) = e.rollup(&e.bottom, levels);
+        Ok(e.row_tuple
+            .iter()
+            .map(|&t| {
+                kept[into[t as usize] as usize].then(|| {
+                    (0..e.width())
+                        .map(|j| {
+                            e.hierarchies[j].label(usize::from(levels[j]), e.value(t, j, levels[j]))
+                        })
+                        .collect()
+                })
+            })
+            .collect())
+    }
+}

@@ -72,6 +72,14 @@ pub enum Error {
         "ANON0007LatticeTooLarge: the generalization lattice has more nodes than can be numbered"
     )]
     LatticeTooLarge,
+    /// No node of the lattice meets the models within the suppression limit.
+    #[error(
+        "ANON0008NoSolution: no generalization meets the privacy models within the suppression limit ({checked} nodes checked); raise the limit, coarsen the hierarchies or relax the models"
+    )]
+    NoSolution {
+        /// Nodes counted.
+        checked: u64,
+    },
     /// The release folder already exists: releases are never overwritten.
     #[error("ANON0004ReleaseExists: {0} already exists; a release is never overwritten")]
     ReleaseExists(PathBuf),

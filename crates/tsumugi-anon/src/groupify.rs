@@ -169,6 +169,44 @@ impl Encoded {
                 .zip(levels)
                 .map(|(h, &l)| h.width(usize::from(l))),
         );
+        // Few possible keys: a dense table, no hashing.
+        let widths: Vec<u64> = self
+            .hierarchies
+            .iter()
+            .zip(levels)
+            .map(|(h, &l)| h.width(usize::from(l)) as u64)
+            .collect();
+        let space = widths.iter().try_fold(1u64, |p, &w| p.checked_mul(w));
+        let dense_limit = 4 * from.len() as u64 + (1 << 16);
+        if let Some(space) = space.filter(|&s| s <= dense_limit) {
+            let mut strides = Vec::with_capacity(m);
+            let mut stride = 1u64;
+            for w in &widths {
+                strides.push(stride as u32);
+                stride *= w;
+            }
+            let mut slot = vec![u32::MAX; space as usize];
+            let maps: Vec<&[u32]> = self
+                .hierarchies
+                .iter()
+                .zip(levels)
+                .map(|(h, &l)| h.level(usize::from(l)))
+                .collect();
+            return self.group(from, |_, t, next| {
+                let tuple = &self.tuples[t as usize * m..(t as usize + 1) * m];
+                let key: u32 = tuple
+                    .iter()
+                    .zip(&maps)
+                    .zip(&strides)
+                    .map(|((&leaf, map), &stride)| map[leaf as usize] * stride)
+                    .sum();
+                let s = &mut slot[key as usize];
+                if *s == u32::MAX {
+                    *s = next;
+                }
+                *s
+            });
+        }
         let keys: Vec<u128> = match &packer {
             Some(p) => from
                 .rep
@@ -183,19 +221,29 @@ impl Encoded {
         };
         let mut index: HashMap<u128, u32> =
             HashMap::with_capacity_and_hasher(from.len() / 2 + 1, Default::default());
+        self.group(from, |c, _, next| *index.entry(keys[c]).or_insert(next))
+    }
+
+    /// Groups the classes of `from`: `class_of(class, its tuple, next)` gives the new class
+    /// of each, `next` when it opens one.
+    fn group(
+        &self,
+        from: &Classes,
+        mut class_of: impl FnMut(usize, u32, u32) -> u32,
+    ) -> (Classes, Vec<u32>) {
         let mut out = Classes::default();
         let with_sensitive = !from.sensitive.is_empty();
         let mut into = Vec::with_capacity(from.len());
-        for (c, key) in keys.into_iter().enumerate() {
+        for (c, &t) in from.rep.iter().enumerate() {
             let next = out.rep.len() as u32;
-            let k = *index.entry(key).or_insert_with(|| {
-                out.rep.push(from.rep[c]);
+            let k = class_of(c, t, next);
+            if k == next {
+                out.rep.push(t);
                 out.count.push(0);
                 if with_sensitive {
                     out.sensitive.push(Vec::new());
                 }
-                next
-            });
+            }
             out.count[k as usize] += from.count[c];
             if with_sensitive {
                 for &(v, n) in &from.sensitive[c] {

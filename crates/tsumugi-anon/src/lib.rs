@@ -17,6 +17,7 @@
 //! assert!(out.classes().values().all(|&n| n >= 5));
 //! ```
 
+mod anonymize;
 mod error;
 mod groupify;
 mod hierarchy;
@@ -30,6 +31,9 @@ mod release;
 mod search;
 mod table;
 
+pub use crate::anonymize::{
+    AnonConfig, AnonymizeReport, ColumnConfig, Role, StepSeconds, anonymize_file,
+};
 pub use crate::error::{Error, Result};
 pub use crate::hierarchy::{Hierarchy, HierarchyError};
 pub use crate::kanon::{Generalized, KAnonymity, QuasiRow, age_band, k_anonymize, region_levels};

@@ -190,6 +190,7 @@ impl QuasiTable {
     pub fn search(&self, policy: &Policy) -> Result<SearchResult> {
         let lattice = self.lattice()?;
         self.with_search(policy, |s| match policy.strategy {
+            Strategy::Optimal if s.top_down_applies(&lattice) => s.run_top_down(&lattice),
             Strategy::Optimal => s.run(&lattice, None),
             Strategy::Heuristic { max_nodes } => s.run(&lattice, Some(max_nodes)),
             Strategy::Exhaustive => s.exhaustive(&lattice),
@@ -202,7 +203,9 @@ impl QuasiTable {
     /// As [`QuasiTable::search`], and levels that do not fit the hierarchies.
     pub fn evaluate(&self, policy: &Policy, levels: &[u8]) -> Result<NodeResult> {
         self.check_levels(levels)?;
-        self.with_search(policy, |s| s.evaluate_with(levels, &self.encoded.bottom).0)
+        self.with_search(policy, |s| {
+            s.evaluate_with(levels, &self.encoded.bottom, true).0
+        })
     }
 
     fn check_levels(&self, levels: &[u8]) -> Result<()> {
@@ -228,7 +231,7 @@ impl QuasiTable {
     pub fn apply(&self, policy: &Policy, levels: &[u8]) -> Result<Vec<Option<Vec<&str>>>> {
         self.check_levels(levels)?;
         let e = &self.encoded;
-        let kept = self.with_search(policy, |s| s.evaluate_with(levels, &e.bottom).2)?;
+        let kept = self.with_search(policy, |s| s.evaluate_with(levels, &e.bottom, false).2)?;
         // Rolled up from the bottom, class `c` of tuple `t` is `into[t]`.
         let (_, into) = e.rollup(&e.bottom, levels);
         Ok(e.row_tuple

@@ -25,6 +25,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
+use rayon::prelude::*;
 use rustc_hash::FxHashSet as HashSet;
 
 use serde::Serialize;
@@ -149,11 +150,14 @@ pub(crate) struct Search<'a> {
 }
 
 impl Search<'_> {
-    /// The classes of node `levels`, which of them are kept, and the node's figures.
+    /// The classes of node `levels`, which of them are kept, and the node's figures. The loss
+    /// of a node that is not acceptable is computed only when `always_loss` (the search has
+    /// no use for it).
     pub(crate) fn evaluate_with(
         &self,
         levels: &[u8],
         from: &Classes,
+        always_loss: bool,
     ) -> (NodeResult, Classes, Vec<bool>) {
         let (classes, _) = self.e.rollup(from, levels);
         let empty: Vec<(u32, u32)> = Vec::new();
@@ -175,7 +179,14 @@ impl Search<'_> {
             && self
                 .models
                 .release_ok(released_classes, self.e.rows() as u64 - suppressed);
-        let loss = self.metric.evaluate(self.e, levels, &classes, &kept);
+        let loss = if acceptable || always_loss {
+            self.metric.evaluate(self.e, levels, &classes, &kept)
+        } else {
+            InfoLoss {
+                value: Vec::new(),
+                per_attribute: Vec::new(),
+            }
+        };
         (
             NodeResult {
                 levels: levels.to_vec(),
@@ -251,7 +262,7 @@ impl Search<'_> {
             }
             let levels = lattice.levels(q.index);
             let (from, rolled) = cache.source(self.e, &levels);
-            let (node, classes, _) = self.evaluate_with(&levels, from);
+            let (node, classes, _) = self.evaluate_with(&levels, from, false);
             stats.nodes_checked += 1;
             stats.rolled_up += u64::from(rolled);
             let stop_here = node.acceptable && monotonic;
@@ -273,6 +284,135 @@ impl Search<'_> {
             optimum: best,
             stats,
         }
+    }
+
+    /// The optimal search for monotonic models over an enumerable lattice, top down (Flash's
+    /// idea): a node that fails proves every node below it fails, so the many unacceptable
+    /// low nodes whose bound is below the optimum are mostly never counted. A greedy descent
+    /// from the top first finds a good acceptable node, whose loss bounds the rest; then every
+    /// node is taken by level sum, highest first, and skipped when proven to fail or when its
+    /// bound exceeds the best loss found.
+    pub(crate) fn run_top_down(&self, lattice: &Lattice) -> SearchResult {
+        let n = lattice.size();
+        let mut stats = SearchStats {
+            lattice_size: n as u64,
+            distinct_tuples: self.e.bottom.len() as u64,
+            optimal: true,
+            ..SearchStats::default()
+        };
+        let bounds: Vec<Option<InfoLoss>> = (0..n)
+            .map(|i| self.metric.lower_bound(self.e, &lattice.levels(i)))
+            .collect();
+        let mut failing = vec![false; n];
+        for i in self.failing_projections(lattice) {
+            failing[i] = true;
+        }
+        let mut evaluated = vec![false; n];
+        let evaluate = |i: usize,
+                        stats: &mut SearchStats,
+                        failing: &mut Vec<bool>,
+                        evaluated: &mut Vec<bool>| {
+            evaluated[i] = true;
+            let (node, _, _) = self.evaluate_with(&lattice.levels(i), &self.e.bottom, false);
+            stats.nodes_checked += 1;
+            if !node.acceptable {
+                mark_below(lattice, i, failing);
+            }
+            node
+        };
+        let beats = |node: &NodeResult, best: &Option<NodeResult>| {
+            node.acceptable && best.as_ref().is_none_or(|b| Search::better(node, b))
+        };
+        // Greedy descent: to the acceptable predecessor of least loss, while there is one.
+        let mut current = n - 1;
+        let top = evaluate(current, &mut stats, &mut failing, &mut evaluated);
+        if !top.acceptable {
+            return SearchResult {
+                optimum: None,
+                stats,
+            };
+        }
+        let mut best = Some(top);
+        loop {
+            let mut step: Option<(usize, NodeResult)> = None;
+            let preds: Vec<usize> = lattice.predecessors(current).collect();
+            for p in preds {
+                if failing[p] {
+                    continue;
+                }
+                let node = evaluate(p, &mut stats, &mut failing, &mut evaluated);
+                if node.acceptable && step.as_ref().is_none_or(|(_, s)| Search::better(&node, s)) {
+                    step = Some((p, node));
+                }
+            }
+            let Some((p, node)) = step else { break };
+            if beats(&node, &best) {
+                best = Some(node);
+            }
+            current = p;
+        }
+        // Every node, highest level first; the nodes of one level are counted in parallel
+        // (none is below another, so what one proves cannot spare another of its level).
+        let mut by_level: Vec<Vec<usize>> = Vec::new();
+        for i in 0..n {
+            let sum = Lattice::level_sum(&lattice.levels(i)) as usize;
+            if by_level.len() <= sum {
+                by_level.resize_with(sum + 1, Vec::new);
+            }
+            by_level[sum].push(i);
+        }
+        for level in by_level.iter().rev() {
+            let todo: Vec<usize> = level
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    if evaluated[i] {
+                        return false;
+                    }
+                    if failing[i] {
+                        stats.nodes_tagged += 1;
+                        return false;
+                    }
+                    match (&best, &bounds[i]) {
+                        (Some(b), Some(bound)) => bound.compare(&b.loss) != Ordering::Greater,
+                        _ => true,
+                    }
+                })
+                .collect();
+            let nodes: Vec<NodeResult> = todo
+                .par_iter()
+                .map(|&i| {
+                    self.evaluate_with(&lattice.levels(i), &self.e.bottom, false)
+                        .0
+                })
+                .collect();
+            for (i, node) in todo.into_iter().zip(nodes) {
+                evaluated[i] = true;
+                stats.nodes_checked += 1;
+                if !node.acceptable {
+                    mark_below(lattice, i, &mut failing);
+                } else if beats(&node, &best) {
+                    best = Some(node);
+                }
+            }
+        }
+        SearchResult {
+            optimum: best,
+            stats,
+        }
+    }
+
+    /// Whether [`Search::run_top_down`] serves: every model monotonic and the lattice small
+    /// enough to list.
+    pub(crate) fn top_down_applies(&self, lattice: &Lattice) -> bool {
+        let suppression = self.limit_rows > 0;
+        !self.models.criteria.is_empty()
+            && self
+                .models
+                .criteria
+                .iter()
+                .all(|c| c.monotonic(suppression))
+            && lattice.size() <= 1 << 22
     }
 
     /// Nodes proven to fail: every node below a projection (all but one or two
@@ -306,14 +446,16 @@ impl Search<'_> {
                 }
             }
         }
-        for levels in projections {
-            let index = lattice.index(&levels);
-            if failing.contains(&index) {
-                continue;
-            }
-            let (node, _, _) = self.evaluate_with(&levels, &self.e.bottom);
-            if !node.acceptable {
-                failing.insert(index);
+        // Counted in parallel; a projection below one that fails needs no count of its own.
+        let results: Vec<(usize, bool)> = projections
+            .par_iter()
+            .map(|levels| {
+                let (node, _, _) = self.evaluate_with(levels, &self.e.bottom, false);
+                (lattice.index(levels), node.acceptable)
+            })
+            .collect();
+        for (index, acceptable) in results {
+            if !acceptable && failing.insert(index) {
                 let mut stack: Vec<usize> = lattice.predecessors(index).collect();
                 while let Some(i) = stack.pop() {
                     if failing.insert(i) {
@@ -330,7 +472,7 @@ impl Search<'_> {
         let mut best: Option<NodeResult> = None;
         for index in 0..lattice.size() {
             let levels = lattice.levels(index);
-            let (node, _, _) = self.evaluate_with(&levels, &self.e.bottom);
+            let (node, _, _) = self.evaluate_with(&levels, &self.e.bottom, false);
             if node.acceptable && best.as_ref().is_none_or(|b| Search::better(&node, b)) {
                 best = Some(node);
             }
@@ -344,6 +486,18 @@ impl Search<'_> {
                 optimal: true,
                 ..SearchStats::default()
             },
+        }
+    }
+}
+
+/// Marks every node below `index` (itself included) as failing, stopping at nodes already
+/// marked.
+fn mark_below(lattice: &Lattice, index: usize, failing: &mut [bool]) {
+    let mut stack = vec![index];
+    while let Some(i) = stack.pop() {
+        if !failing[i] {
+            failing[i] = true;
+            stack.extend(lattice.predecessors(i));
         }
     }
 }

@@ -17,6 +17,7 @@
 //!
 //! Time and randomness come in through the context ([`Clock`]; a seed or the OS CSPRNG).
 
+pub mod anonymize;
 pub mod audit;
 pub mod bench;
 mod clock;

@@ -168,6 +168,24 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Anonymize any table 表の匿名加工: roles and hierarchies from an `anon.toml`, the optimal
+    /// generalization with suppression, a release folder out (data.csv, report.json,
+    /// manifest.json).
+    Anonymize {
+        /// The table: CSV with a header row (UTF-8 or CP932; delimiter detected).
+        #[arg(long)]
+        input: PathBuf,
+        /// `anon.toml`: every column's role, hierarchies, privacy models, suppression limit,
+        /// metric, search.
+        #[arg(long)]
+        config: PathBuf,
+        /// The release folder to create (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Link records to persons 名寄せ, then match open stop requests again; with `--input`,
     /// link the rows of CSV files instead (dedupe), writing pairs and clusters.
     #[command(args_conflicts_with_subcommands = true)]
@@ -292,6 +310,23 @@ enum BenchAction {
     Ingest(BenchIngestArgs),
     /// Linkage speed and accuracy 名寄せ性能 on a synthetic population with every noise type.
     Link(BenchLinkArgs),
+    /// Anonymization speed 匿名加工性能: ARX's adult benchmark (k = 5, 2 % suppression, Loss),
+    /// as is and resampled to more rows.
+    Anon(BenchAnonArgs),
+}
+
+/// Options of `tsumugi bench anon`.
+#[derive(Debug, Args)]
+pub struct BenchAnonArgs {
+    /// Row counts to run besides the adult table itself (resampled from it).
+    #[arg(long, value_delimiter = ',', default_value = "1000000")]
+    pub(crate) rows: Vec<u64>,
+    /// Seed of the resampling.
+    #[arg(long, default_value_t = 20_261_207)]
+    pub(crate) seed: u64,
+    /// Folder for the generated tables (kept and reused).
+    #[arg(long)]
+    pub(crate) work: Option<PathBuf>,
 }
 
 /// Options of `tsumugi bench link`.
@@ -502,6 +537,22 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench {
             action: BenchAction::Link(args),
         } => crate::bench::link(&args)?,
+        Command::Bench {
+            action: BenchAction::Anon(args),
+        } => crate::bench::anon(&args)?,
+        Command::Anonymize {
+            input,
+            config,
+            out,
+            json,
+        } => {
+            let run = tsumugi_app::anonymize::anonymize(&input, &config, &out)?;
+            if json {
+                output::json(&run)?;
+            } else {
+                output::anonymize(&run, &out);
+            }
+        }
         Command::Synth {
             out,
             persons,

@@ -407,6 +407,47 @@ pub fn blocking(r: &tsumugi_app::linkage::BlockingReport) {
     }
 }
 
+/// What `anonymize` released.
+pub fn anonymize(run: &tsumugi_app::anonymize::AnonymizeRun, out: &std::path::Path) {
+    let r = &run.report;
+    println!(
+        "匿名加工 / anonymized: {} of {} rows released in {} classes (smallest {}), {} suppressed → {}",
+        r.released_rows,
+        r.rows,
+        r.classes,
+        r.min_class,
+        r.suppressed_rows,
+        out.display()
+    );
+    let levels: Vec<String> = r
+        .generalization
+        .iter()
+        .map(|(name, level, top)| format!("{name} {level}/{top}"))
+        .collect();
+    println!("  一般化 / generalization: {}", levels.join(", "));
+    println!(
+        "  情報損失 / loss {:?} (per attribute {:?}); {} of {} nodes checked{}",
+        r.loss.value,
+        r.loss.per_attribute,
+        r.search.nodes_checked,
+        r.search.lattice_size,
+        if r.search.optimal {
+            ", optimal"
+        } else {
+            ", heuristic: may not be optimal"
+        }
+    );
+    println!(
+        "  {:.3} s (read {:.3}, search {:.3}, write {:.3}), peak RSS {}",
+        run.seconds,
+        run.steps.read,
+        run.steps.search,
+        run.steps.write,
+        run.peak_rss_bytes
+            .map_or_else(|| "-".to_owned(), |b| format!("{:.0} MB", b as f64 / 1e6))
+    );
+}
+
 /// `bench link` figures.
 pub fn bench_link(f: &tsumugi_app::linkage::LinkBenchFigures) {
     println!(

@@ -26,11 +26,7 @@ struct Case {
 
 fn number_after<'a>(s: &'a str, key: &str) -> &'a str {
     let i = s.find(key).map_or(0, |i| i + key.len());
-    s[i..]
-        .split([',', ')'])
-        .next()
-        .unwrap_or_default()
-        .trim()
+    s[i..].split([',', ')']).next().unwrap_or_default().trim()
 }
 
 fn criteria(models: &str) -> Vec<Criterion> {

@@ -241,5 +241,6 @@ mod properties {
     }
 }
 
+mod anonymize;
 mod arx;
 mod search;

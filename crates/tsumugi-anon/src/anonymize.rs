@@ -1,0 +1,326 @@
+//! `tsumugi anonymize`: any table, an `anon.toml`, a release folder out — the engine used the
+//! way an analyst uses ARX.
+//!
+//! ```toml
+//! suppression_limit = 0.02
+//! models = [{ model = "k_anonymity", k = 5 }]
+//! metric = { metric = "loss", gs_factor = 0.5, aggregate = "geometric_mean" }
+//! strategy = "optimal"
+//!
+//! [[column]]
+//! name = "age"
+//! role = "quasi_identifying"
+//! hierarchy = "hierarchy_age.csv"   # ARX format, relative to this file
+//!
+//! [[column]]
+//! name = "name"
+//! role = "identifying"              # dropped
+//! ```
+//!
+//! Every column of the input must have a role: a column nobody classified is an error, not a
+//! silent release. The folder gets `data.csv` (identifying columns dropped, quasi-identifiers
+//! generalized, suppressed rows left out), `report.json` (the node, its loss per attribute,
+//! suppression, classes, search figures) and `manifest.json` (SHA-256 of both and of the
+//! configuration). The same input and configuration give the same bytes.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::hierarchy::Hierarchy;
+use crate::manifest::FileEntry;
+use crate::metric::{InfoLoss, Metric};
+use crate::privacy::Criterion;
+use crate::quasi::{Policy, QuasiTable, Sensitive, Strategy};
+use crate::search::SearchStats;
+use crate::table::{Column, Table};
+use crate::{Error, Result};
+
+/// What a column is, for the release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Names a person directly: dropped.
+    Identifying,
+    /// Could single a person out with outside knowledge: generalized by its hierarchy.
+    QuasiIdentifying,
+    /// What is learned about persons: released as is, protected by l-diversity or
+    /// t-closeness.
+    Sensitive,
+    /// Released as is.
+    Insensitive,
+}
+
+/// One column's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnConfig {
+    /// The header name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// An ARX-format hierarchy file (relative to the configuration), for quasi-identifiers and
+    /// for a sensitive attribute under hierarchical t-closeness.
+    #[serde(default)]
+    pub hierarchy: Option<PathBuf>,
+}
+
+/// `anon.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnonConfig {
+    /// Largest share of rows that may be suppressed, 0–1.
+    pub suppression_limit: f64,
+    /// Privacy models.
+    pub models: Vec<Criterion>,
+    /// The utility metric (default: Loss, geometric mean, gs 0.5).
+    #[serde(default)]
+    pub metric: Metric,
+    /// The search (default: optimal).
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// CSV delimiter (default: detected).
+    #[serde(default)]
+    pub delimiter: Option<char>,
+    /// `utf-8` or `cp932` (default: detected).
+    #[serde(default)]
+    pub encoding: Option<String>,
+    /// Every input column.
+    #[serde(rename = "column")]
+    pub columns: Vec<ColumnConfig>,
+}
+
+impl AnonConfig {
+    /// Reads `anon.toml`.
+    ///
+    /// # Errors
+    /// [`Error::Io`], and [`Error::InvalidConfig`] naming what does not parse.
+    pub fn read(path: &Path) -> Result<AnonConfig> {
+        let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+        toml::from_str(&text).map_err(|e| Error::InvalidConfig(format!("{}: {e}", path.display())))
+    }
+}
+
+/// What `anonymize` wrote and found (`report.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AnonymizeReport {
+    /// Input rows.
+    pub rows: u64,
+    /// Rows released.
+    pub released_rows: u64,
+    /// Rows suppressed.
+    pub suppressed_rows: u64,
+    /// Equivalence classes released.
+    pub classes: u64,
+    /// The smallest released class, in rows.
+    pub min_class: u64,
+    /// The quasi-identifiers, in lattice order, with the level chosen and its height.
+    pub generalization: Vec<(String, u8, u8)>,
+    /// The loss of the chosen node.
+    pub loss: InfoLoss,
+    /// The policy applied.
+    pub policy: Policy,
+    /// What the search did.
+    pub search: SearchStats,
+    /// Hex SHA-256 of the configuration file.
+    pub config_sha256: String,
+}
+
+/// Seconds spent per step of [`anonymize_file`] (not written to the release: the release's
+/// bytes depend on its inputs only).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct StepSeconds {
+    /// Reading and encoding the input and hierarchies.
+    pub read: f64,
+    /// The lattice search.
+    pub search: f64,
+    /// Applying the node and writing the folder.
+    pub write: f64,
+}
+
+/// Anonymizes the CSV `input` under the configuration at `config` into the new folder `out`.
+///
+/// # Errors
+/// [`Error::ReleaseExists`] when `out` exists; [`Error::PolicyKUnreachable`]-style refusal as
+/// [`Error::NoSolution`] when no node meets the models within the limit; input, hierarchy and
+/// configuration errors naming file, row and column.
+pub fn anonymize_file(
+    input: &Path,
+    config: &Path,
+    out: &Path,
+) -> Result<(AnonymizeReport, StepSeconds)> {
+    let clock = std::time::Instant::now();
+    let mut steps = StepSeconds::default();
+    if out.exists() {
+        return Err(Error::ReleaseExists(out.to_path_buf()));
+    }
+    let cfg = AnonConfig::read(config)?;
+    let base = config.parent().unwrap_or(Path::new("."));
+    let cp932 = match cfg.encoding.as_deref() {
+        None => None,
+        Some("utf-8" | "utf8") => Some(false),
+        Some("cp932" | "shift_jis" | "sjis") => Some(true),
+        Some(other) => {
+            return Err(Error::InvalidConfig(format!(
+                "encoding {other:?}: use \"utf-8\" or \"cp932\""
+            )));
+        }
+    };
+    let delimiter = cfg.delimiter.map(|c| c as u8);
+    let (table, _) = Table::read_csv(input, delimiter, cp932)?;
+    let role_of = |name: &str| cfg.columns.iter().find(|c| c.name == name);
+    if let Some(c) = table.columns.iter().find(|c| role_of(&c.name).is_none()) {
+        return Err(Error::InvalidConfig(format!(
+            "column {:?} of {} has no role in {}; give every column one",
+            c.name,
+            input.display(),
+            config.display()
+        )));
+    }
+    if let Some(c) = cfg.columns.iter().find(|c| table.column(&c.name).is_none()) {
+        return Err(Error::InvalidConfig(format!(
+            "{} names column {:?}, which {} does not have",
+            config.display(),
+            c.name,
+            input.display()
+        )));
+    }
+    let load = |c: &ColumnConfig| -> Result<Option<Hierarchy>> {
+        c.hierarchy
+            .as_ref()
+            .map(|p| {
+                Hierarchy::read_arx(&base.join(p), b';').map_err(|source| Error::Hierarchy {
+                    context: format!("column {:?}", c.name),
+                    source,
+                })
+            })
+            .transpose()
+    };
+    let mut quasi_cols: Vec<(&Column, Hierarchy)> = Vec::new();
+    let mut sensitive: Option<(&Column, Option<Hierarchy>)> = None;
+    for c in &cfg.columns {
+        let Some(col) = table.column(&c.name) else {
+            continue;
+        };
+        match c.role {
+            Role::QuasiIdentifying => {
+                let h = load(c)?.ok_or_else(|| {
+                    Error::InvalidConfig(format!(
+                        "quasi-identifier {:?} needs a hierarchy file",
+                        c.name
+                    ))
+                })?;
+                quasi_cols.push((col, h));
+            }
+            Role::Sensitive if sensitive.is_some() => {
+                return Err(Error::InvalidConfig(
+                    "more than one sensitive column: give one the role \"sensitive\"".into(),
+                ));
+            }
+            Role::Sensitive => sensitive = Some((col, load(c)?)),
+            Role::Identifying | Role::Insensitive => {}
+        }
+    }
+    if quasi_cols.is_empty() {
+        return Err(Error::InvalidConfig(
+            "no quasi-identifying column: nothing to generalize".into(),
+        ));
+    }
+    let quasi: Vec<(&Column, &Hierarchy)> = quasi_cols.iter().map(|(c, h)| (*c, h)).collect();
+    let qt = QuasiTable::new(
+        &quasi,
+        sensitive.as_ref().map(|(column, h)| Sensitive {
+            column,
+            hierarchy: h.as_ref(),
+        }),
+    )?;
+    let policy = Policy {
+        criteria: cfg.models.clone(),
+        suppression_limit: cfg.suppression_limit,
+        metric: cfg.metric,
+        strategy: cfg.strategy,
+    };
+    steps.read = clock.elapsed().as_secs_f64();
+    let result = qt.search(&policy)?;
+    steps.search = clock.elapsed().as_secs_f64() - steps.read;
+    let Some(best) = result.optimum else {
+        return Err(Error::NoSolution {
+            checked: result.stats.nodes_checked,
+        });
+    };
+    let applied = qt.apply(&policy, &best.levels)?;
+
+    // Write into a staging folder, then rename: a release appears whole or not at all.
+    let staging = out.with_extension("partial");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(Error::io(&staging))?;
+    let released: Vec<(usize, &Column)> = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| role_of(&c.name).is_some_and(|r| r.role != Role::Identifying))
+        .collect();
+    let qi_pos = |name: &str| quasi_cols.iter().position(|(c, _)| c.name == name);
+    let data = staging.join("data.csv");
+    let mut w = csv::Writer::from_path(&data).map_err(|e| csv_error(&data, e))?;
+    w.write_record(released.iter().map(|(_, c)| c.name.as_str()))
+        .map_err(|e| csv_error(&data, e))?;
+    let mut class_sizes: std::collections::HashMap<&[&str], u64> = Default::default();
+    for (r, row) in applied.iter().enumerate() {
+        let Some(values) = row else { continue };
+        *class_sizes.entry(values.as_slice()).or_default() += 1;
+        let record = released.iter().map(|(_, c)| match qi_pos(&c.name) {
+            Some(j) => values[j],
+            None => c.get(r),
+        });
+        w.write_record(record).map_err(|e| csv_error(&data, e))?;
+    }
+    w.flush().map_err(Error::io(&data))?;
+    drop(w);
+    let config_bytes = std::fs::read(config).map_err(Error::io(config))?;
+    let released_rows = applied.iter().filter(|r| r.is_some()).count() as u64;
+    let report = AnonymizeReport {
+        rows: table.rows as u64,
+        released_rows,
+        suppressed_rows: best.suppressed_rows,
+        classes: class_sizes.len() as u64,
+        min_class: class_sizes.values().copied().min().unwrap_or(0),
+        generalization: quasi_cols
+            .iter()
+            .zip(&best.levels)
+            .map(|((c, h), &l)| (c.name.clone(), l, (h.height() - 1) as u8))
+            .collect(),
+        loss: best.loss,
+        policy,
+        search: result.stats,
+        config_sha256: hex::encode(Sha256::digest(&config_bytes)),
+    };
+    let json = |v: &serde_json::Value| -> Result<Vec<u8>> {
+        serde_json::to_vec_pretty(v)
+            .map_err(|e| Error::InvalidConfig(format!("report not serializable: {e}")))
+    };
+    let report_value = serde_json::to_value(&report)
+        .map_err(|e| Error::InvalidConfig(format!("report not serializable: {e}")))?;
+    let report_path = staging.join("report.json");
+    std::fs::write(&report_path, json(&report_value)?).map_err(Error::io(&report_path))?;
+    let manifest = serde_json::json!({
+        "manifest_version": 1,
+        "kind": "anonymized table",
+        "config_sha256": report.config_sha256,
+        "config": serde_json::to_value(&cfg).unwrap_or_default(),
+        "files": [FileEntry::of(&staging, "data.csv")?, FileEntry::of(&staging, "report.json")?],
+    });
+    let manifest_path = staging.join("manifest.json");
+    std::fs::write(&manifest_path, json(&manifest)?).map_err(Error::io(&manifest_path))?;
+    std::fs::rename(&staging, out).map_err(Error::io(out))?;
+    steps.write = clock.elapsed().as_secs_f64() - steps.read - steps.search;
+    Ok((report, steps))
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}

@@ -1,0 +1,83 @@
+//! `anonymize_file` on ARX's adult table with the fixture's `anon.toml`: classes of at least
+//! k rows, suppression within the limit, the same bytes twice, and clear refusals.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use tsumugi_anon::{Error, anonymize_file};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/arx-adult")
+        .join(name)
+}
+
+#[test]
+fn adult_release_is_5_anonymous_and_reproducible() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rel");
+    let (report, _) = anonymize_file(&fixture("adult.csv"), &fixture("anon.toml"), &out).unwrap();
+    assert_eq!(report.rows, 30_162);
+    assert!(report.suppressed_rows <= 603, "{}", report.suppressed_rows);
+    assert_eq!(report.released_rows + report.suppressed_rows, report.rows);
+    assert!(report.min_class >= 5);
+    assert!(report.search.optimal);
+
+    let mut r = csv::Reader::from_path(out.join("data.csv")).unwrap();
+    assert_eq!(r.headers().unwrap().len(), 9);
+    let mut classes: HashMap<Vec<String>, u64> = HashMap::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        *classes
+            .entry(rec.iter().map(str::to_owned).collect())
+            .or_default() += 1;
+    }
+    assert_eq!(classes.values().sum::<u64>(), report.released_rows);
+    assert!(classes.values().all(|&n| n >= 5));
+    assert_eq!(classes.len() as u64, report.classes);
+
+    let again = tmp.path().join("again");
+    anonymize_file(&fixture("adult.csv"), &fixture("anon.toml"), &again).unwrap();
+    for f in ["data.csv", "report.json", "manifest.json"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(again.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // A release is never overwritten.
+    assert!(matches!(
+        anonymize_file(&fixture("adult.csv"), &fixture("anon.toml"), &out),
+        Err(Error::ReleaseExists(_))
+    ));
+}
+
+#[test]
+fn unclassified_columns_and_unknown_values_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("anon.toml");
+    let base = std::fs::read_to_string(fixture("anon.toml"))
+        .unwrap()
+        .replace(
+            "hierarchy = \"",
+            &format!("hierarchy = \"{}/", fixture("").display()),
+        );
+    // Without the salary-class column's entry, the column has no role.
+    let cut = base.find("[[column]]\nname = \"salary-class\"").unwrap();
+    std::fs::write(&config, &base[..cut]).unwrap();
+    let e = anonymize_file(&fixture("adult.csv"), &config, &tmp.path().join("a")).unwrap_err();
+    assert!(e.to_string().contains("\"salary-class\" of"), "{e}");
+    assert!(!tmp.path().join("a").exists());
+
+    // A value the hierarchy lacks names its column and row.
+    let input = tmp.path().join("in.csv");
+    let mut text = std::fs::read_to_string(fixture("adult.csv")).unwrap();
+    text = text.replacen(";39;", ";139;", 1);
+    std::fs::write(&input, text).unwrap();
+    std::fs::write(&config, &base).unwrap();
+    let e = anonymize_file(&input, &config, &tmp.path().join("b")).unwrap_err();
+    assert!(
+        matches!(&e, Error::ValueNotInHierarchy { column, row: 1, value } if column == "age" && value == "139"),
+        "{e}"
+    );
+}

@@ -1,6 +1,7 @@
 //! End-to-end tests through the `tsumugi` binary, as an operator runs it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod anonymize;
 mod crash;
 mod link;
 

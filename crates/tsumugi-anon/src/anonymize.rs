@@ -13,6 +13,11 @@
 //! hierarchy = "hierarchy_age.csv"   # ARX format, relative to this file
 //!
 //! [[column]]
+//! name = "municipality"
+//! role = "quasi_identifying"
+//! hierarchy = { builder = "municipality" }   # or age, intervals, dates, mask, icd10
+//!
+//! [[column]]
 //! name = "name"
 //! role = "identifying"              # dropped
 //! ```
@@ -28,6 +33,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::builders::Builder;
 use crate::hierarchy::Hierarchy;
 use crate::manifest::FileEntry;
 use crate::metric::{InfoLoss, Metric};
@@ -52,6 +58,16 @@ pub enum Role {
     Insensitive,
 }
 
+/// Where a column's hierarchy comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum HierarchySpec {
+    /// An ARX-format CSV file, relative to the configuration.
+    File(PathBuf),
+    /// Built from the column's values (`{ builder = "age" }`, see [`Builder`]).
+    Built(Builder),
+}
+
 /// One column's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,10 +76,10 @@ pub struct ColumnConfig {
     pub name: String,
     /// Its role.
     pub role: Role,
-    /// An ARX-format hierarchy file (relative to the configuration), for quasi-identifiers and
-    /// for a sensitive attribute under hierarchical t-closeness.
+    /// The hierarchy of a quasi-identifier (or of a sensitive attribute under hierarchical
+    /// t-closeness): an ARX-format file or a builder.
     #[serde(default)]
-    pub hierarchy: Option<PathBuf>,
+    pub hierarchy: Option<HierarchySpec>,
 }
 
 /// `anon.toml`.
@@ -187,15 +203,20 @@ pub fn anonymize_file(
         )));
     }
     let load = |c: &ColumnConfig| -> Result<Option<Hierarchy>> {
-        c.hierarchy
-            .as_ref()
-            .map(|p| {
-                Hierarchy::read_arx(&base.join(p), b';').map_err(|source| Error::Hierarchy {
-                    context: format!("column {:?}", c.name),
-                    source,
-                })
-            })
-            .transpose()
+        let built = match &c.hierarchy {
+            None => return Ok(None),
+            Some(HierarchySpec::File(p)) => Hierarchy::read_arx(&base.join(p), b';'),
+            Some(HierarchySpec::Built(b)) => {
+                let values = table
+                    .column(&c.name)
+                    .map(|col| col.values.iter().map(String::as_str));
+                b.build(values.into_iter().flatten())
+            }
+        };
+        built.map(Some).map_err(|source| Error::Hierarchy {
+            context: format!("column {:?}", c.name),
+            source,
+        })
     };
     let mut quasi_cols: Vec<(&Column, Hierarchy)> = Vec::new();
     let mut sensitive: Option<(&Column, Option<Hierarchy>)> = None;

@@ -18,6 +18,7 @@
 //! ```
 
 mod anonymize;
+mod builders;
 mod error;
 mod groupify;
 mod hierarchy;
@@ -32,8 +33,9 @@ mod search;
 mod table;
 
 pub use crate::anonymize::{
-    AnonConfig, AnonymizeReport, ColumnConfig, Role, StepSeconds, anonymize_file,
+    AnonConfig, AnonymizeReport, ColumnConfig, HierarchySpec, Role, StepSeconds, anonymize_file,
 };
+pub use crate::builders::Builder;
 pub use crate::error::{Error, Result};
 pub use crate::hierarchy::{Hierarchy, HierarchyError};
 pub use crate::kanon::{Generalized, KAnonymity, QuasiRow, age_band, k_anonymize, region_levels};

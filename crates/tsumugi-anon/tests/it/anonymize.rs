@@ -1,10 +1,10 @@
 //! `anonymize_file` on ARX's adult table with the fixture's `anon.toml`: classes of at least
 //! k rows, suppression within the limit, the same bytes twice, and clear refusals.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use tsumugi_anon::{Error, anonymize_file};
+use tsumugi_anon::{Builder, Error, Table, anonymize_file};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -79,5 +79,61 @@ fn unclassified_columns_and_unknown_values_are_refused() {
     assert!(
         matches!(&e, Error::ValueNotInHierarchy { column, row: 1, value } if column == "age" && value == "139"),
         "{e}"
+    );
+}
+
+/// Built hierarchies: ages, municipality codes and ICD-10 codes of a small Japanese table.
+#[test]
+fn built_hierarchies_generalize_a_japanese_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("t.csv");
+    let mut text = String::from("age,municipality,icd10\n");
+    let munis = ["131016", "131024", "141003", "011002"];
+    let codes = ["E11.9", "E78.5", "I10", "E11.2"];
+    for i in 0..40 {
+        text.push_str(&format!(
+            "{},{},{}\n",
+            40 + i % 13 + (i / 13) * 20,
+            munis[i % 4],
+            codes[i % 3]
+        ));
+    }
+    std::fs::write(&input, text).unwrap();
+    let config = tmp.path().join("anon.toml");
+    std::fs::write(
+        &config,
+        "suppression_limit = 0.0\nmodels = [{ model = \"k_anonymity\", k = 4 }]\n\
+         [[column]]\nname = \"age\"\nrole = \"quasi_identifying\"\nhierarchy = { builder = \"age\" }\n\
+         [[column]]\nname = \"municipality\"\nrole = \"quasi_identifying\"\nhierarchy = { builder = \"municipality\" }\n\
+         [[column]]\nname = \"icd10\"\nrole = \"quasi_identifying\"\nhierarchy = { builder = \"icd10\" }\n",
+    )
+    .unwrap();
+    let (report, _) = anonymize_file(&input, &config, &tmp.path().join("rel")).unwrap();
+    assert_eq!(report.suppressed_rows, 0);
+    assert!(report.min_class >= 4);
+    // Every released value is a label of its column's built hierarchy at the chosen level.
+    let (table, _) = Table::read_csv(&input, None, None).unwrap();
+    let builders = [Builder::Age, Builder::Municipality, Builder::Icd10];
+    let mut r = csv::Reader::from_path(tmp.path().join("rel/data.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 40);
+    for (j, ((name, level, _), b)) in report.generalization.iter().zip(&builders).enumerate() {
+        let col = table.column(name).unwrap();
+        let h = b.build(col.values.iter().map(String::as_str)).unwrap();
+        let labels: HashSet<&str> = (0..h.width(*level as usize))
+            .map(|g| h.label(*level as usize, g as u32))
+            .collect();
+        for row in &rows {
+            assert!(
+                labels.contains(&row[j]),
+                "{name} at level {level}: {:?}",
+                &row[j]
+            );
+        }
+    }
+    assert!(
+        report.generalization.iter().any(|g| g.1 > 0),
+        "{:?}",
+        report.generalization
     );
 }

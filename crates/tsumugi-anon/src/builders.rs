@@ -1,0 +1,266 @@
+//! Hierarchies built from a column's values instead of read from a file.
+//!
+//! - **intervals**: numbers into nested intervals (`[40, 45)`, `[40, 50)`), with top and
+//!   bottom coding (`≥90`, `<20`);
+//! - **age**: the Japanese convention — 5-year bands, 10-year bands, `90+`;
+//! - **dates**: ISO dates to month, quarter, year and decade;
+//! - **mask**: characters replaced by `*` from the right, one step per level (郵便番号: the
+//!   hyphen is dropped first, so `100-0001` and `1000001` are one value);
+//! - **municipality**: 6-digit 全国地方公共団体コード → 都道府県 → 地方 (`data/regions.csv`);
+//!   二次医療圏 is not included: no public table of it could be obtained here (see
+//!   `data/README.md`);
+//! - **icd10**: a code → its 3 characters → its block → its chapter (`data/icd10_blocks.csv`,
+//!   WHO ICD-10 2019).
+//!
+//! Every builder ends at `*` and produces a tree (checked by [`Hierarchy::from_rows`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::hierarchy::{Hierarchy, HierarchyError};
+
+const REGIONS_CSV: &str = include_str!("../../../data/regions.csv");
+const ICD10_BLOCKS_CSV: &str = include_str!("../../../data/icd10_blocks.csv");
+
+/// A hierarchy builder, as named in `anon.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "builder", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Builder {
+    /// Nested intervals of the given widths (each a multiple of the one before), with
+    /// optional top and bottom coding.
+    Intervals {
+        /// Interval widths, finest first.
+        widths: Vec<f64>,
+        /// Values at or above this become `≥top`.
+        #[serde(default)]
+        top: Option<f64>,
+        /// Values below this become `<bottom`.
+        #[serde(default)]
+        bottom: Option<f64>,
+    },
+    /// Ages in 5- and 10-year bands, 90 and over as `90+`.
+    Age,
+    /// ISO dates (`YYYY-MM-DD`) to month, quarter, year and decade.
+    Dates,
+    /// Characters masked from the right, `steps` more at each level.
+    Mask {
+        /// Characters masked per level.
+        #[serde(default = "one")]
+        steps: usize,
+    },
+    /// Municipality codes to prefecture to region.
+    Municipality,
+    /// ICD-10 codes to 3 characters, block and chapter.
+    Icd10,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// Why a value cannot be placed by a builder.
+fn bad(value: &str, why: &str) -> HierarchyError {
+    HierarchyError::Read {
+        path: format!("value {value:?}"),
+        reason: why.to_owned(),
+    }
+}
+
+impl Builder {
+    /// Builds a hierarchy over `values` (the distinct values of a column).
+    ///
+    /// # Errors
+    /// A value the builder cannot place (not a number, not a date, an unknown code), naming
+    /// it.
+    pub fn build<'a>(
+        &self,
+        values: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Hierarchy, HierarchyError> {
+        let values: Vec<&str> = values.into_iter().collect();
+        let mut rows = Vec::new();
+        if let Builder::Mask { steps } = self {
+            // One level per `steps` characters of the longest value (hyphens dropped).
+            let steps = (*steps).max(1);
+            let digits = |v: &str| -> Vec<char> { v.chars().filter(|c| *c != '-').collect() };
+            let longest = values.iter().map(|v| digits(v).len()).max().unwrap_or(0);
+            let levels = longest.saturating_sub(1).div_ceil(steps);
+            for v in &values {
+                let chars = digits(v);
+                let mut row = vec![(*v).to_owned()];
+                for k in 1..=levels {
+                    let keep = chars.len().saturating_sub(k * steps);
+                    let mut masked: String = chars[..keep].iter().collect();
+                    masked.extend(std::iter::repeat_n('*', chars.len() - keep));
+                    row.push(masked);
+                }
+                row.push("*".to_owned());
+                rows.push(row);
+            }
+            return Hierarchy::from_rows(&rows);
+        }
+        for v in values {
+            let mut row = vec![v.to_owned()];
+            row.extend(self.levels(v)?);
+            row.push("*".to_owned());
+            rows.push(row);
+        }
+        Hierarchy::from_rows(&rows)
+    }
+
+    /// The generalized values of `v`, lowest level first, `*` excluded.
+    fn levels(&self, v: &str) -> Result<Vec<String>, HierarchyError> {
+        match self {
+            Builder::Intervals {
+                widths,
+                top,
+                bottom,
+            } => {
+                let x: f64 = v.trim().parse().map_err(|_| bad(v, "not a number"))?;
+                if widths
+                    .windows(2)
+                    .any(|w| w[0] <= 0.0 || (w[1] / w[0]).fract() != 0.0)
+                    || widths.first().is_some_and(|w| *w <= 0.0)
+                {
+                    return Err(bad(v, "interval widths must grow by whole multiples"));
+                }
+                Ok(widths
+                    .iter()
+                    .map(|w| match (top, bottom) {
+                        (Some(t), _) if x >= *t => format!("≥{t}"),
+                        (_, Some(b)) if x < *b => format!("<{b}"),
+                        _ => {
+                            let lo = (x / w).floor() * w;
+                            format!("[{lo}, {})", lo + w)
+                        }
+                    })
+                    .collect())
+            }
+            Builder::Age => {
+                let a: u32 = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad(v, "not an age in years"))?;
+                if a >= 90 {
+                    return Ok(vec!["90+".into(), "90+".into()]);
+                }
+                let five = a / 5 * 5;
+                let ten = a / 10 * 10;
+                Ok(vec![
+                    format!("{five}-{}", five + 4),
+                    format!("{ten}-{}", ten + 9),
+                ])
+            }
+            Builder::Dates => {
+                let d = chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+                    .map_err(|_| bad(v, "not a date (YYYY-MM-DD)"))?;
+                use chrono::Datelike;
+                let (y, m) = (d.year(), d.month());
+                Ok(vec![
+                    format!("{y}-{m:02}"),
+                    format!("{y}-Q{}", (m - 1) / 3 + 1),
+                    format!("{y}"),
+                    format!("{}s", y.div_euclid(10) * 10),
+                ])
+            }
+            Builder::Mask { .. } => Ok(Vec::new()),
+            Builder::Municipality => {
+                let code = v.trim();
+                if code.len() < 5 || !code.is_ascii() || !code.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(bad(v, "not a 5- or 6-digit municipality code"));
+                }
+                let pref = &code[..2];
+                let region = region_of(pref).ok_or_else(|| bad(v, "no such prefecture code"))?;
+                Ok(vec![pref.to_owned(), region])
+            }
+            Builder::Icd10 => {
+                let code: String = v
+                    .trim()
+                    .chars()
+                    .filter(|c| *c != '.')
+                    .collect::<String>()
+                    .to_ascii_uppercase();
+                let three: String = code.chars().take(3).collect();
+                let (block, chapter) =
+                    icd10_block(&three).ok_or_else(|| bad(v, "not an ICD-10 code in any block"))?;
+                Ok(vec![three, block, format!("chapter {chapter}")])
+            }
+        }
+    }
+}
+
+fn region_of(prefecture: &str) -> Option<String> {
+    REGIONS_CSV.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split(',').collect();
+        (f.first() == Some(&prefecture)).then(|| f.get(4).map(|r| (*r).to_owned()))?
+    })
+}
+
+/// The top-level block (and its chapter) holding a 3-character code.
+fn icd10_block(three: &str) -> Option<(String, String)> {
+    let mut r = csv::Reader::from_reader(ICD10_BLOCKS_CSV.as_bytes());
+    r.records().filter_map(Result::ok).find_map(|rec| {
+        let (block, first, last, chapter, level) = (
+            rec.get(0)?,
+            rec.get(1)?,
+            rec.get(2)?,
+            rec.get(3)?,
+            rec.get(4)?,
+        );
+        (level == "1" && first <= three && three <= last)
+            .then(|| (block.to_owned(), chapter.to_owned()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(h: &Hierarchy, v: &str) -> Vec<String> {
+        let leaf = h.leaf(v).unwrap();
+        (0..h.height())
+            .map(|l| h.label(l, h.generalize(l, leaf)).to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn builds_japanese_hierarchies() {
+        let h = Builder::Age.build(["42", "47", "93", "90"]).unwrap();
+        assert_eq!(path(&h, "42"), ["42", "40-44", "40-49", "*"]);
+        assert_eq!(path(&h, "93"), ["93", "90+", "90+", "*"]);
+        let h = Builder::Municipality
+            .build(["131016", "011002", "472018"])
+            .unwrap();
+        assert_eq!(path(&h, "131016"), ["131016", "13", "関東", "*"]);
+        assert_eq!(path(&h, "472018"), ["472018", "47", "九州・沖縄", "*"]);
+        let h = Builder::Icd10
+            .build(["E11.9", "E78.5", "I10", "C16"])
+            .unwrap();
+        assert_eq!(
+            path(&h, "E11.9"),
+            ["E11.9", "E11", "E10-E14", "chapter 4", "*"]
+        );
+        assert_eq!(path(&h, "I10"), ["I10", "I10", "I10-I15", "chapter 9", "*"]);
+        assert!(Builder::Icd10.build(["!!"]).is_err());
+    }
+
+    #[test]
+    fn builds_intervals_dates_and_masks() {
+        let b = Builder::Intervals {
+            widths: vec![5.0, 10.0],
+            top: Some(90.0),
+            bottom: None,
+        };
+        let h = b.build(["42", "47.5", "95"]).unwrap();
+        assert_eq!(path(&h, "47.5"), ["47.5", "[45, 50)", "[40, 50)", "*"]);
+        assert_eq!(path(&h, "95"), ["95", "≥90", "≥90", "*"]);
+        assert!(b.build(["x"]).is_err());
+        let h = Builder::Dates.build(["2020-05-17", "2021-12-01"]).unwrap();
+        assert_eq!(
+            path(&h, "2020-05-17"),
+            ["2020-05-17", "2020-05", "2020-Q2", "2020", "2020s", "*"]
+        );
+        let h = Builder::Mask { steps: 2 }
+            .build(["100-0001", "1540024"])
+            .unwrap();
+        assert_eq!(path(&h, "100-0001")[1..3], ["10000**", "100****"]);
+    }
+}

@@ -39,6 +39,7 @@ use crate::manifest::FileEntry;
 use crate::metric::{InfoLoss, Metric};
 use crate::privacy::Criterion;
 use crate::quasi::{Policy, QuasiTable, Sensitive, Strategy};
+use crate::risk::Risk;
 use crate::search::SearchStats;
 use crate::table::{Column, Table};
 use crate::{Error, Result};
@@ -135,6 +136,13 @@ pub struct AnonymizeReport {
     pub generalization: Vec<(String, u8, u8)>,
     /// The loss of the chosen node.
     pub loss: InfoLoss,
+    /// Re-identification risk of the input's quasi-identifiers as they were.
+    pub risk_before: Risk,
+    /// Re-identification risk of the release.
+    pub risk_after: Risk,
+    /// Input rows (1-based data rows, at most 20) in the smallest released classes: where
+    /// to look first. Row numbers only, never values.
+    pub highest_risk_rows: Vec<u64>,
     /// The policy applied.
     pub policy: Policy,
     /// What the search did.
@@ -301,18 +309,32 @@ pub fn anonymize_file(
     drop(w);
     let config_bytes = std::fs::read(config).map_err(Error::io(config))?;
     let released_rows = applied.iter().filter(|r| r.is_some()).count() as u64;
+    let min_class = class_sizes.values().copied().min().unwrap_or(0);
+    let highest_risk_rows: Vec<u64> = applied
+        .iter()
+        .enumerate()
+        .filter(|(_, row)| {
+            row.as_ref()
+                .is_some_and(|v| class_sizes.get(v.as_slice()) == Some(&min_class))
+        })
+        .map(|(r, _)| r as u64 + 1)
+        .take(20)
+        .collect();
     let report = AnonymizeReport {
         rows: table.rows as u64,
         released_rows,
         suppressed_rows: best.suppressed_rows,
         classes: class_sizes.len() as u64,
-        min_class: class_sizes.values().copied().min().unwrap_or(0),
+        min_class,
         generalization: quasi_cols
             .iter()
             .zip(&best.levels)
             .map(|((c, h), &l)| (c.name.clone(), l, (h.height() - 1) as u8))
             .collect(),
         loss: best.loss,
+        risk_before: Risk::of(qt.tuple_sizes()),
+        risk_after: Risk::of(class_sizes.values().copied()),
+        highest_risk_rows,
         policy,
         search: result.stats,
         config_sha256: hex::encode(Sha256::digest(&config_bytes)),

@@ -29,6 +29,7 @@ mod metric;
 mod privacy;
 mod quasi;
 mod release;
+mod risk;
 mod search;
 mod table;
 
@@ -47,5 +48,6 @@ pub use crate::quasi::{Policy, QuasiTable, Sensitive, Strategy};
 pub use crate::release::{
     ReleaseConfig, ReleaseSummary, derive_release_key, pseudonym, write_release,
 };
+pub use crate::risk::Risk;
 pub use crate::search::{NodeResult, SearchResult, SearchStats};
 pub use crate::table::{Column, CsvFormat, Table, detect_delimiter};

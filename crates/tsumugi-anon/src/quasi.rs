@@ -118,6 +118,12 @@ impl QuasiTable {
         })
     }
 
+    /// Rows per distinct combination of quasi-identifier values, as given (the classes of the
+    /// bottom node).
+    pub fn tuple_sizes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.encoded.bottom.count.iter().map(|&c| u64::from(c))
+    }
+
     /// The quasi-identifiers' names, in lattice order.
     pub fn names(&self) -> &[String] {
         &self.names

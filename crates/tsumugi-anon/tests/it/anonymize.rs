@@ -22,6 +22,16 @@ fn adult_release_is_5_anonymous_and_reproducible() {
     assert_eq!(report.released_rows + report.suppressed_rows, report.rows);
     assert!(report.min_class >= 5);
     assert!(report.search.optimal);
+    // Risk: the release's most exposed record is at 1/min_class, far below the input's.
+    assert_eq!(report.risk_before.rows, 30_162);
+    assert_eq!(report.risk_after.rows, report.released_rows);
+    assert!(report.risk_before.sample_uniques > 0.0);
+    assert_eq!(report.risk_after.sample_uniques, 0.0);
+    assert!(
+        (report.risk_after.highest_prosecutor_risk - 1.0 / report.min_class as f64).abs() < 1e-12
+    );
+    assert!(report.risk_after.average_prosecutor_risk < report.risk_before.average_prosecutor_risk);
+    assert!(!report.highest_risk_rows.is_empty() && report.highest_risk_rows.len() <= 20);
 
     let mut r = csv::Reader::from_path(out.join("data.csv")).unwrap();
     assert_eq!(r.headers().unwrap().len(), 9);

@@ -69,6 +69,27 @@ pub enum HierarchySpec {
     Built(Builder),
 }
 
+/// What happens to a column's values besides its role's default.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Transform {
+    /// An identifying column kept as a keyed pseudonym (HMAC-SHA-256 under the key in
+    /// `pseudonym_key_file`, 128 bits in hex) instead of dropped: rows of one person stay
+    /// joinable within the release, not beyond it.
+    Pseudonym,
+    /// Numbers at or above `top` become `≥top`, below `bottom` become `<bottom`.
+    TopBottom {
+        /// The top code.
+        #[serde(default)]
+        top: Option<f64>,
+        /// The bottom code.
+        #[serde(default)]
+        bottom: Option<f64>,
+    },
+    /// Numbers replaced by the mean of their equivalence class.
+    Microaggregate,
+}
+
 /// One column's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,6 +102,10 @@ pub struct ColumnConfig {
     /// t-closeness): an ARX-format file or a builder.
     #[serde(default)]
     pub hierarchy: Option<HierarchySpec>,
+    /// A transformation of its values (identifying: pseudonym; insensitive: top/bottom
+    /// coding or microaggregation).
+    #[serde(default)]
+    pub transform: Option<Transform>,
 }
 
 /// `anon.toml`.
@@ -103,6 +128,10 @@ pub struct AnonConfig {
     /// `utf-8` or `cp932` (default: detected).
     #[serde(default)]
     pub encoding: Option<String>,
+    /// A file of at least 32 random bytes: the key of pseudonym columns (relative to this
+    /// configuration; keep it out of the release).
+    #[serde(default)]
+    pub pseudonym_key_file: Option<PathBuf>,
     /// Every input column.
     #[serde(rename = "column")]
     pub columns: Vec<ColumnConfig>,
@@ -210,6 +239,45 @@ pub fn anonymize_file(
             input.display()
         )));
     }
+    for c in &cfg.columns {
+        let allowed = match (c.transform, c.role) {
+            (None, _) => true,
+            (Some(Transform::Pseudonym), Role::Identifying) => true,
+            (Some(Transform::TopBottom { .. } | Transform::Microaggregate), Role::Insensitive) => {
+                true
+            }
+            _ => false,
+        };
+        if !allowed {
+            return Err(Error::InvalidConfig(format!(
+                "column {:?}: transform {:?} does not apply to role {:?} (pseudonym: identifying; top_bottom, microaggregate: insensitive)",
+                c.name, c.transform, c.role
+            )));
+        }
+    }
+    let pseudonym_key: Option<Vec<u8>> = if cfg
+        .columns
+        .iter()
+        .any(|c| c.transform == Some(Transform::Pseudonym))
+    {
+        let path = cfg
+            .pseudonym_key_file
+            .as_ref()
+            .map(|p| base.join(p))
+            .ok_or_else(|| {
+                Error::InvalidConfig("a pseudonym column needs pseudonym_key_file".into())
+            })?;
+        let key = std::fs::read(&path).map_err(Error::io(&path))?;
+        if key.len() < 32 {
+            return Err(Error::InvalidConfig(format!(
+                "{}: a pseudonym key has at least 32 bytes",
+                path.display()
+            )));
+        }
+        Some(key)
+    } else {
+        None
+    };
     let load = |c: &ColumnConfig| -> Result<Option<Hierarchy>> {
         let built = match &c.hierarchy {
             None => return Ok(None),
@@ -288,8 +356,33 @@ pub fn anonymize_file(
         .columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| role_of(&c.name).is_some_and(|r| r.role != Role::Identifying))
+        .filter(|(_, c)| {
+            role_of(&c.name).is_some_and(|r| {
+                r.role != Role::Identifying || r.transform == Some(Transform::Pseudonym)
+            })
+        })
         .collect();
+    let transform_of = |c: &Column| role_of(&c.name).and_then(|r| r.transform);
+    let number = |c: &Column, r: usize| -> Result<f64> {
+        c.get(r).trim().parse().map_err(|_| Error::Input {
+            path: input.to_path_buf(),
+            line: r + 2,
+            reason: format!("column {:?}: {:?} is not a number", c.name, c.get(r)),
+        })
+    };
+    // Class means of microaggregated columns.
+    let mut means: std::collections::HashMap<(usize, &[&str]), (f64, u64)> = Default::default();
+    for (k, c) in &released {
+        if transform_of(c) == Some(Transform::Microaggregate) {
+            for (r, row) in applied.iter().enumerate() {
+                if let Some(values) = row {
+                    let e = means.entry((*k, values.as_slice())).or_default();
+                    e.0 += number(c, r)?;
+                    e.1 += 1;
+                }
+            }
+        }
+    }
     let qi_pos = |name: &str| quasi_cols.iter().position(|(c, _)| c.name == name);
     let data = staging.join("data.csv");
     let mut w = csv::Writer::from_path(&data).map_err(|e| csv_error(&data, e))?;
@@ -299,11 +392,33 @@ pub fn anonymize_file(
     for (r, row) in applied.iter().enumerate() {
         let Some(values) = row else { continue };
         *class_sizes.entry(values.as_slice()).or_default() += 1;
-        let record = released.iter().map(|(_, c)| match qi_pos(&c.name) {
-            Some(j) => values[j],
-            None => c.get(r),
-        });
-        w.write_record(record).map_err(|e| csv_error(&data, e))?;
+        let mut record: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(released.len());
+        for (k, c) in &released {
+            record.push(match (qi_pos(&c.name), transform_of(c)) {
+                (Some(j), _) => values[j].into(),
+                (None, None) => c.get(r).into(),
+                (None, Some(Transform::Pseudonym)) => {
+                    pseudonym(pseudonym_key.as_deref().unwrap_or_default(), c.get(r)).into()
+                }
+                (None, Some(Transform::TopBottom { top, bottom })) => {
+                    let x = number(c, r)?;
+                    match (top, bottom) {
+                        (Some(t), _) if x >= t => format!("≥{t}").into(),
+                        (_, Some(b)) if x < b => format!("<{b}").into(),
+                        _ => c.get(r).into(),
+                    }
+                }
+                (None, Some(Transform::Microaggregate)) => {
+                    let (sum, n) = means
+                        .get(&(*k, values.as_slice()))
+                        .copied()
+                        .unwrap_or_default();
+                    format!("{:.3}", sum / n.max(1) as f64).into()
+                }
+            });
+        }
+        w.write_record(record.iter().map(|v| v.as_ref()))
+            .map_err(|e| csv_error(&data, e))?;
     }
     w.flush().map_err(Error::io(&data))?;
     drop(w);
@@ -359,6 +474,16 @@ pub fn anonymize_file(
     std::fs::rename(&staging, out).map_err(Error::io(out))?;
     steps.write = clock.elapsed().as_secs_f64() - steps.read - steps.search;
     Ok((report, steps))
+}
+
+/// The keyed pseudonym of `value`: HMAC-SHA-256 under `key`, 128 bits in hex.
+fn pseudonym(key: &[u8], value: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(value.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..16])
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {

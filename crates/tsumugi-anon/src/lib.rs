@@ -34,7 +34,8 @@ mod search;
 mod table;
 
 pub use crate::anonymize::{
-    AnonConfig, AnonymizeReport, ColumnConfig, HierarchySpec, Role, StepSeconds, anonymize_file,
+    AnonConfig, AnonymizeReport, ColumnConfig, HierarchySpec, Role, StepSeconds, Transform,
+    anonymize_file,
 };
 pub use crate::builders::Builder;
 pub use crate::error::{Error, Result};

@@ -147,3 +147,67 @@ fn built_hierarchies_generalize_a_japanese_table() {
         report.generalization
     );
 }
+
+/// Transforms: a pseudonym instead of a dropped name, top coding, class means.
+#[test]
+fn transforms_pseudonymize_top_code_and_microaggregate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("t.csv");
+    let mut text = String::from("name,age,income,score\n");
+    for i in 0..30 {
+        text.push_str(&format!(
+            "患者{},{},{},{}\n",
+            i % 10,
+            40 + i % 10,
+            100 * i,
+            80 + i
+        ));
+    }
+    std::fs::write(&input, text).unwrap();
+    let config = tmp.path().join("anon.toml");
+    let base = "suppression_limit = 0.0\nmodels = [{ model = \"k_anonymity\", k = 5 }]\n\
+         [[column]]\nname = \"name\"\nrole = \"identifying\"\ntransform = { kind = \"pseudonym\" }\n\
+         [[column]]\nname = \"age\"\nrole = \"quasi_identifying\"\nhierarchy = { builder = \"age\" }\n\
+         [[column]]\nname = \"income\"\nrole = \"insensitive\"\ntransform = { kind = \"microaggregate\" }\n\
+         [[column]]\nname = \"score\"\nrole = \"insensitive\"\ntransform = { kind = \"top_bottom\", top = 100 }\n";
+    std::fs::write(&config, base).unwrap();
+    let e = anonymize_file(&input, &config, &tmp.path().join("a")).unwrap_err();
+    assert!(e.to_string().contains("pseudonym_key_file"), "{e}");
+
+    std::fs::write(tmp.path().join("key"), [7u8; 32]).unwrap();
+    std::fs::write(&config, format!("pseudonym_key_file = \"key\"\n{base}")).unwrap();
+    anonymize_file(&input, &config, &tmp.path().join("rel")).unwrap();
+    let mut r = csv::Reader::from_path(tmp.path().join("rel/data.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 30);
+    let mut by_name: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut income_by_class: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut total = 0.0;
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row[0].len(), 32, "{:?}", &row[0]);
+        assert!(row[0].chars().all(|c| c.is_ascii_hexdigit()));
+        by_name
+            .entry(format!("患者{}", i % 10))
+            .or_default()
+            .insert(row[0].to_owned());
+        income_by_class
+            .entry(row[1].to_owned())
+            .or_default()
+            .insert(row[2].to_owned());
+        total += row[2].parse::<f64>().unwrap();
+        let score = 80 + i;
+        assert_eq!(
+            &row[3],
+            if score >= 100 {
+                "≥100".to_owned()
+            } else {
+                score.to_string()
+            }
+        );
+    }
+    // One name, one pseudonym; one class, one income (its mean); the total is kept.
+    assert!(by_name.values().all(|p| p.len() == 1));
+    assert_eq!(by_name.values().flatten().collect::<HashSet<_>>().len(), 10);
+    assert!(income_by_class.values().all(|v| v.len() == 1));
+    assert!((total - (0..30).map(|i| 100.0 * i as f64).sum::<f64>()).abs() < 0.1);
+}

@@ -240,14 +240,15 @@ pub fn anonymize_file(
         )));
     }
     for c in &cfg.columns {
-        let allowed = match (c.transform, c.role) {
-            (None, _) => true,
-            (Some(Transform::Pseudonym), Role::Identifying) => true,
-            (Some(Transform::TopBottom { .. } | Transform::Microaggregate), Role::Insensitive) => {
-                true
-            }
-            _ => false,
-        };
+        let allowed = matches!(
+            (c.transform, c.role),
+            (None, _)
+                | (Some(Transform::Pseudonym), Role::Identifying)
+                | (
+                    Some(Transform::TopBottom { .. } | Transform::Microaggregate),
+                    Role::Insensitive
+                )
+        );
         if !allowed {
             return Err(Error::InvalidConfig(format!(
                 "column {:?}: transform {:?} does not apply to role {:?} (pseudonym: identifying; top_bottom, microaggregate: insensitive)",

@@ -23,8 +23,9 @@
 //! ```
 //!
 //! Every column of the input must have a role: a column nobody classified is an error, not a
-//! silent release. The folder gets `data.csv` (identifying columns dropped, quasi-identifiers
-//! generalized, suppressed rows left out), `report.json` (the node, its loss per attribute,
+//! silent release. The input is CSV or Parquet. The folder gets `data.csv` and
+//! `data.parquet` (identifying columns dropped, quasi-identifiers generalized, suppressed rows
+//! left out), `report.json` (the node, its loss per attribute,
 //! suppression, classes, search figures) and `manifest.json` (SHA-256 of both and of the
 //! configuration). The same input and configuration give the same bytes.
 
@@ -128,6 +129,9 @@ pub struct AnonConfig {
     /// `utf-8` or `cp932` (default: detected).
     #[serde(default)]
     pub encoding: Option<String>,
+    /// Start `data.csv` with a byte-order mark (for spreadsheet programs).
+    #[serde(default)]
+    pub bom: bool,
     /// A file of at least 32 random bytes: the key of pseudonym columns (relative to this
     /// configuration; keep it out of the release).
     #[serde(default)]
@@ -221,7 +225,7 @@ pub fn anonymize_file(
         }
     };
     let delimiter = cfg.delimiter.map(|c| c as u8);
-    let (table, _) = Table::read_csv(input, delimiter, cp932)?;
+    let table = Table::read(input, delimiter, cp932)?;
     let role_of = |name: &str| cfg.columns.iter().find(|c| c.name == name);
     if let Some(c) = table.columns.iter().find(|c| role_of(&c.name).is_none()) {
         return Err(Error::InvalidConfig(format!(
@@ -386,9 +390,19 @@ pub fn anonymize_file(
     }
     let qi_pos = |name: &str| quasi_cols.iter().position(|(c, _)| c.name == name);
     let data = staging.join("data.csv");
-    let mut w = csv::Writer::from_path(&data).map_err(|e| csv_error(&data, e))?;
+    let mut file = std::fs::File::create(&data).map_err(Error::io(&data))?;
+    if cfg.bom {
+        std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF").map_err(Error::io(&data))?;
+    }
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
     w.write_record(released.iter().map(|(_, c)| c.name.as_str()))
         .map_err(|e| csv_error(&data, e))?;
+    let header: Vec<(&str, tsumugi_store::ColumnKind)> = released
+        .iter()
+        .map(|(_, c)| (c.name.as_str(), tsumugi_store::ColumnKind::Text))
+        .collect();
+    let mut parquet =
+        tsumugi_store::TextTableWriter::create(&staging.join("data.parquet"), &header)?;
     let mut class_sizes: std::collections::HashMap<&[&str], u64> = Default::default();
     for (r, row) in applied.iter().enumerate() {
         let Some(values) = row else { continue };
@@ -420,9 +434,15 @@ pub fn anonymize_file(
         }
         w.write_record(record.iter().map(|v| v.as_ref()))
             .map_err(|e| csv_error(&data, e))?;
+        let cells: Vec<tsumugi_store::Cell<'_>> = record
+            .iter()
+            .map(|v| tsumugi_store::Cell::Text(v.as_ref()))
+            .collect();
+        parquet.write(&cells)?;
     }
     w.flush().map_err(Error::io(&data))?;
     drop(w);
+    parquet.finish()?;
     let config_bytes = std::fs::read(config).map_err(Error::io(config))?;
     let released_rows = applied.iter().filter(|r| r.is_some()).count() as u64;
     let min_class = class_sizes.values().copied().min().unwrap_or(0);
@@ -468,7 +488,11 @@ pub fn anonymize_file(
         "kind": "anonymized table",
         "config_sha256": report.config_sha256,
         "config": serde_json::to_value(&cfg).unwrap_or_default(),
-        "files": [FileEntry::of(&staging, "data.csv")?, FileEntry::of(&staging, "report.json")?],
+        "files": [
+            FileEntry::of(&staging, "data.csv")?,
+            FileEntry::of(&staging, "data.parquet")?,
+            FileEntry::of(&staging, "report.json")?,
+        ],
     });
     let manifest_path = staging.join("manifest.json");
     std::fs::write(&manifest_path, json(&manifest)?).map_err(Error::io(&manifest_path))?;

@@ -55,6 +55,48 @@ pub fn detect_delimiter(header: &str) -> u8 {
 }
 
 impl Table {
+    /// Reads a table: Parquet when the file name ends in `.parquet` (text, integer, float and
+    /// date columns; nulls read as empty), else CSV as [`Table::read_csv`].
+    ///
+    /// # Errors
+    /// As [`Table::read_csv`]; [`Error::Store`] for an unreadable Parquet file.
+    pub fn read(path: &Path, delimiter: Option<u8>, cp932: Option<bool>) -> Result<Table> {
+        let parquet = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+        if !parquet {
+            return Table::read_csv(path, delimiter, cp932).map(|(t, _)| t);
+        }
+        let mut columns: Vec<Column> = Vec::new();
+        let mut index: Vec<HashMap<String, u32>> = Vec::new();
+        let mut rows = 0usize;
+        tsumugi_store::read_text_rows(path, &mut |row| match row {
+            tsumugi_store::TextRow::Header(names) => {
+                columns = names
+                    .iter()
+                    .map(|n| Column {
+                        name: n.clone(),
+                        values: Vec::new(),
+                        codes: Vec::new(),
+                    })
+                    .collect();
+                index = vec![HashMap::new(); names.len()];
+            }
+            tsumugi_store::TextRow::Row(values) => {
+                for ((col, idx), v) in columns.iter_mut().zip(&mut index).zip(values) {
+                    let v = v.as_deref().unwrap_or_default();
+                    let code = *idx.entry(v.to_owned()).or_insert_with(|| {
+                        col.values.push(v.to_owned());
+                        col.values.len() as u32 - 1
+                    });
+                    col.codes.push(code);
+                }
+                rows += 1;
+            }
+        })?;
+        Ok(Table { columns, rows })
+    }
+
     /// The column named `name`.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)

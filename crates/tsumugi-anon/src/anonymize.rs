@@ -376,7 +376,7 @@ pub fn anonymize_file(
         })
     };
     // Class means of microaggregated columns.
-    let mut means: std::collections::HashMap<(usize, &[&str]), (f64, u64)> = Default::default();
+    let mut means: rustc_hash::FxHashMap<(usize, &[&str]), (f64, u64)> = Default::default();
     for (k, c) in &released {
         if transform_of(c) == Some(Transform::Microaggregate) {
             for (r, row) in applied.iter().enumerate() {
@@ -388,7 +388,16 @@ pub fn anonymize_file(
             }
         }
     }
-    let qi_pos = |name: &str| quasi_cols.iter().position(|(c, _)| c.name == name);
+    // Per released column, once: its quasi-identifier position and its transform.
+    let plan: Vec<(Option<usize>, Option<Transform>)> = released
+        .iter()
+        .map(|(_, c)| {
+            (
+                quasi_cols.iter().position(|(q, _)| q.name == c.name),
+                transform_of(c),
+            )
+        })
+        .collect();
     let data = staging.join("data.csv");
     let mut file = std::fs::File::create(&data).map_err(Error::io(&data))?;
     if cfg.bom {
@@ -403,13 +412,13 @@ pub fn anonymize_file(
         .collect();
     let mut parquet =
         tsumugi_store::TextTableWriter::create(&staging.join("data.parquet"), &header)?;
-    let mut class_sizes: std::collections::HashMap<&[&str], u64> = Default::default();
+    let mut class_sizes: rustc_hash::FxHashMap<&[&str], u64> = Default::default();
     for (r, row) in applied.iter().enumerate() {
         let Some(values) = row else { continue };
         *class_sizes.entry(values.as_slice()).or_default() += 1;
         let mut record: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(released.len());
-        for (k, c) in &released {
-            record.push(match (qi_pos(&c.name), transform_of(c)) {
+        for ((k, c), &(qi, transform)) in released.iter().zip(&plan) {
+            record.push(match (qi, transform) {
                 (Some(j), _) => values[j].into(),
                 (None, None) => c.get(r).into(),
                 (None, Some(Transform::Pseudonym)) => {

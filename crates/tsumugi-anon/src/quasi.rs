@@ -237,9 +237,9 @@ impl QuasiTable {
     pub fn apply(&self, policy: &Policy, levels: &[u8]) -> Result<Vec<Option<Vec<&str>>>> {
         self.check_levels(levels)?;
         let e = &self.encoded;
-        let kept = self.with_search(policy, |s| s.evaluate_with(levels, &e.bottom, false).2)?;
-        // Rolled up from the bottom, class `c` of tuple `t` is `into[t]`.
-        let (_, into) = e.rollup(&e.bottom, levels);
+        // Rolled up from the bottom, the class of tuple `t` is `into[t]`.
+        let (classes, into) = e.rollup(&e.bottom, levels);
+        let kept = self.with_search(policy, |s| s.kept(&classes))?;
         Ok(e.row_tuple
             .iter()
             .map(|&t| {

@@ -150,6 +150,17 @@ pub(crate) struct Search<'a> {
 }
 
 impl Search<'_> {
+    /// Which classes satisfy every per-class model (the others are suppressed).
+    pub(crate) fn kept(&self, classes: &Classes) -> Vec<bool> {
+        let empty: Vec<(u32, u32)> = Vec::new();
+        (0..classes.len())
+            .map(|c| {
+                let hist = classes.sensitive.get(c).unwrap_or(&empty);
+                self.models.class_ok(classes.count[c], hist)
+            })
+            .collect()
+    }
+
     /// The classes of node `levels`, which of them are kept, and the node's figures. The loss
     /// of a node that is not acceptable is computed only when `always_loss` (the search has
     /// no use for it).
@@ -160,13 +171,7 @@ impl Search<'_> {
         always_loss: bool,
     ) -> (NodeResult, Classes, Vec<bool>) {
         let (classes, _) = self.e.rollup(from, levels);
-        let empty: Vec<(u32, u32)> = Vec::new();
-        let kept: Vec<bool> = (0..classes.len())
-            .map(|c| {
-                let hist = classes.sensitive.get(c).unwrap_or(&empty);
-                self.models.class_ok(classes.count[c], hist)
-            })
-            .collect();
+        let kept = self.kept(&classes);
         let suppressed: u64 = classes
             .count
             .iter()

@@ -199,9 +199,9 @@ pub struct StepSeconds {
 /// Anonymizes the CSV `input` under the configuration at `config` into the new folder `out`.
 ///
 /// # Errors
-/// [`Error::ReleaseExists`] when `out` exists; [`Error::PolicyKUnreachable`]-style refusal as
-/// [`Error::NoSolution`] when no node meets the models within the limit; input, hierarchy and
-/// configuration errors naming file, row and column.
+/// [`Error::ReleaseExists`] when `out` exists; [`Error::NoSolution`] when no node meets the
+/// models within the limit; input, hierarchy and configuration errors naming file, row and
+/// column.
 pub fn anonymize_file(
     input: &Path,
     config: &Path,

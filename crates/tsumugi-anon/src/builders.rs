@@ -10,7 +10,15 @@
 //!   二次医療圏 is not included: no public table of it could be obtained here (see
 //!   `data/README.md`);
 //! - **icd10**: a code → its 3 characters → its block → its chapter (`data/icd10_blocks.csv`,
-//!   WHO ICD-10 2019).
+//!   WHO ICD-10 2019);
+//! - **yj**: a 12-character YJ code (個別医薬品コード) → its first 7 characters (成分: the
+//!   薬効分類 and the route and ingredient) → 4 (薬効分類番号) → 3 → 1 (大分類: 1 神経系及び
+//!   感覚器官用, 2 個々の器官系用, 3 代謝性, …); the structure is the code's own, so no table
+//!   is needed (the class *names* are not shipped: see `data/README.md`);
+//! - **jlac10**: a 17-character JLAC10 code (also 特定健診 item codes) → its 5-character
+//!   analyte (分析物) → 2 → 1 (大分類: 1 一般, 2 血液学, 3 生化学, 4 内分泌, 5 免疫, …);
+//! - **facility**: a 10-digit 医療機関コード (都道府県 2, 点数表 1, 郡市区 2, 番号 4, check 1)
+//!   → its prefecture and 点数表 → its type (医科, 歯科, 調剤, 訪問看護).
 //!
 //! Every builder ends at `*` and produces a tree (checked by [`Hierarchy::from_rows`]).
 
@@ -51,6 +59,12 @@ pub enum Builder {
     Municipality,
     /// ICD-10 codes to 3 characters, block and chapter.
     Icd10,
+    /// YJ drug codes to ingredient, 薬効分類 (4 and 3 digits) and 大分類.
+    Yj,
+    /// JLAC10 codes to analyte and its groups.
+    Jlac10,
+    /// 医療機関コード to prefecture and type, then type.
+    Facility,
 }
 
 fn one() -> usize {
@@ -107,7 +121,7 @@ impl Builder {
     }
 
     /// The generalized values of `v`, lowest level first, `*` excluded.
-    fn levels(&self, v: &str) -> Result<Vec<String>, HierarchyError> {
+    pub(crate) fn levels(&self, v: &str) -> Result<Vec<String>, HierarchyError> {
         match self {
             Builder::Intervals {
                 widths,
@@ -183,8 +197,33 @@ impl Builder {
                     icd10_block(&three).ok_or_else(|| bad(v, "not an ICD-10 code in any block"))?;
                 Ok(vec![three, block, format!("chapter {chapter}")])
             }
+            Builder::Yj => prefixes(v, 12, &[7, 4, 3, 1], "not a 12-character YJ code"),
+            Builder::Jlac10 => prefixes(v, 17, &[5, 2, 1], "not a 17-character JLAC10 code"),
+            Builder::Facility => {
+                let code = v.trim();
+                if code.len() != 10 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(bad(v, "not a 10-digit 医療機関コード"));
+                }
+                let kind = match &code[2..3] {
+                    "1" => "医科",
+                    "3" => "歯科",
+                    "4" => "調剤",
+                    "6" => "訪問看護",
+                    _ => return Err(bad(v, "点数表 digit is not 1, 3, 4 or 6")),
+                };
+                Ok(vec![format!("{} {kind}", &code[..2]), kind.to_owned()])
+            }
         }
     }
+}
+
+/// The leading `keep` characters of a code of `len` ASCII alphanumerics, one level per entry.
+fn prefixes(v: &str, len: usize, keep: &[usize], why: &str) -> Result<Vec<String>, HierarchyError> {
+    let code = v.trim();
+    if code.len() != len || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(bad(v, why));
+    }
+    Ok(keep.iter().map(|&n| code[..n].to_owned()).collect())
 }
 
 fn region_of(prefecture: &str) -> Option<String> {
@@ -240,6 +279,26 @@ mod tests {
         );
         assert_eq!(path(&h, "I10"), ["I10", "I10", "I10-I15", "chapter 9", "*"]);
         assert!(Builder::Icd10.build(["!!"]).is_err());
+        let h = Builder::Yj.build(["3969007F1020", "3961007F1022"]).unwrap();
+        assert_eq!(
+            path(&h, "3969007F1020"),
+            ["3969007F1020", "3969007", "3969", "396", "3", "*"]
+        );
+        let h = Builder::Jlac10.build(["3D010000001926101"]).unwrap();
+        assert_eq!(
+            path(&h, "3D010000001926101"),
+            ["3D010000001926101", "3D010", "3D", "3", "*"]
+        );
+        assert!(Builder::Jlac10.build(["3D010"]).is_err());
+        let h = Builder::Facility
+            .build(["1314012345", "1344000017"])
+            .unwrap();
+        assert_eq!(
+            path(&h, "1314012345"),
+            ["1314012345", "13 医科", "医科", "*"]
+        );
+        assert_eq!(path(&h, "1344000017")[2], "調剤");
+        assert!(Builder::Facility.build(["1394012345"]).is_err());
     }
 
     #[test]

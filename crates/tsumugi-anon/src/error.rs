@@ -23,20 +23,6 @@ pub enum Error {
     /// The configuration is unusable.
     #[error("ANON0002InvalidConfig: {0}")]
     InvalidConfig(String),
-    /// k-anonymity would need more suppression than the configuration allows.
-    #[error(
-        "ANON0003KUnreachable: k={k} needs {suppressed} of {total} persons suppressed, over the limit of {limit_pct:.1}%"
-    )]
-    PolicyKUnreachable {
-        /// The k asked for.
-        k: u32,
-        /// Persons that would be suppressed.
-        suppressed: usize,
-        /// Persons eligible.
-        total: usize,
-        /// The configured limit in percent.
-        limit_pct: f64,
-    },
     /// An input table that cannot be read.
     #[error("ANON0005Input: {path}: line {line}: {reason}")]
     Input {
@@ -79,6 +65,14 @@ pub enum Error {
     NoSolution {
         /// Nodes counted.
         checked: u64,
+    },
+    /// No person may be released (the store is empty, or every person is excluded).
+    #[error(
+        "ANON0009NothingToRelease: no person in the research store may be released (all {excluded} excluded by stop requests or born after the reference date)"
+    )]
+    NothingToRelease {
+        /// Persons left out.
+        excluded: u64,
     },
     /// The release folder already exists: releases are never overwritten.
     #[error("ANON0004ReleaseExists: {0} already exists; a release is never overwritten")]

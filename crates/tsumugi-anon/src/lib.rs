@@ -1,20 +1,34 @@
-//! Anonymization (匿名加工) of the research store into release packages.
+//! Anonymization (匿名加工) and pseudonymization (仮名加工) of tables and of the research
+//! store's lifecourse into release packages.
 //!
-//! The foundation release ([`write_release`]) applies the measures the enforcement rules name:
-//! identifiers are absent by construction (the research store has none), person keys become
-//! per-release keyed pseudonyms (HMAC-SHA-256 with a key unique to the release), dates are
-//! coarsened to months, rare codes (held by fewer than k persons) are generalized along the
-//! ICD-10 hierarchy or removed, and the quasi-identifiers sex × 5-year age band (90+) ×
-//! municipality are made k-anonymous **counted in persons** by coarsening municipalities to
-//! prefectures and, where that is not enough, suppressing persons ([`k_anonymize`]).
+//! Two entry points share one engine:
+//! - [`anonymize_file`] (`tsumugi anonymize`): any CSV or Parquet table under an `anon.toml`,
+//!   the way an analyst uses ARX;
+//! - [`write_lifecourse_release`]: persons and their events from the research store, privacy
+//!   counted in persons, peculiar codes and extreme values treated, per-release pseudonyms.
+//!
+//! The engine ([`QuasiTable`]) finds the optimal full-domain generalization of the
+//! quasi-identifiers under the privacy models ([`Criterion`]) within a suppression limit:
 //!
 //! ```
-//! use tsumugi_anon::{k_anonymize, QuasiRow};
-//! let rows: Vec<QuasiRow> = (0..12)
-//!     .map(|i| QuasiRow { sex: "F".into(), age_band: "40-44".into(), municipality: format!("13101{}", i % 2) })
-//!     .collect();
-//! let out = k_anonymize(&rows, 5);
-//! assert!(out.classes().values().all(|&n| n >= 5));
+//! use tsumugi_anon::{Builder, Column, Criterion, Metric, Policy, QuasiTable, Strategy};
+//! let ages: Vec<String> = (0..40).map(|i| (30 + i % 20).to_string()).collect();
+//! let mut values: Vec<String> = ages.clone();
+//! values.sort();
+//! values.dedup();
+//! let codes = ages.iter().map(|a| values.binary_search(a).unwrap() as u32).collect();
+//! let age = Column { name: "age".into(), values, codes };
+//! let h = Builder::Age.build(age.values.iter().map(String::as_str)).unwrap();
+//! let qt = QuasiTable::new(&[(&age, &h)], None).unwrap();
+//! let policy = Policy {
+//!     criteria: vec![Criterion::KAnonymity { k: 5 }],
+//!     suppression_limit: 0.0,
+//!     metric: Metric::default(),
+//!     strategy: Strategy::Optimal,
+//! };
+//! let best = qt.search(&policy).unwrap().optimum.unwrap();
+//! // Each age holds 2 persons; a 5-year band holds 10, enough for k = 5.
+//! assert_eq!(best.levels, [1]);
 //! ```
 
 mod anonymize;
@@ -22,13 +36,14 @@ mod builders;
 mod error;
 mod groupify;
 mod hierarchy;
-mod kanon;
 mod lattice;
+mod lifecourse;
 mod manifest;
 mod metric;
+mod package;
 mod privacy;
 mod quasi;
-mod release;
+mod report_html;
 mod risk;
 mod search;
 mod table;
@@ -40,15 +55,20 @@ pub use crate::anonymize::{
 pub use crate::builders::Builder;
 pub use crate::error::{Error, Result};
 pub use crate::hierarchy::{Hierarchy, HierarchyError};
-pub use crate::kanon::{Generalized, KAnonymity, QuasiRow, age_band, k_anonymize, region_levels};
 pub use crate::lattice::Lattice;
-pub use crate::manifest::{FileEntry, Manifest};
+pub use crate::lifecourse::{
+    CodeStats, DatePolicy, FirstYear, LifecourseConfig, LifecourseRelease, LifecourseReport,
+    Measures, QuasiLevel, RegionDetail, derive_release_key, pseudonym, write_lifecourse_release,
+};
+pub use crate::manifest::{ApprovalRef, FileEntry, Manifest};
 pub use crate::metric::{Aggregate, InfoLoss, Metric};
 pub use crate::privacy::Criterion;
 pub use crate::quasi::{Policy, QuasiTable, Sensitive, Strategy};
-pub use crate::release::{
-    ReleaseConfig, ReleaseSummary, derive_release_key, pseudonym, write_release,
-};
 pub use crate::risk::Risk;
+
+/// Why a lifecourse release meets its claims (k persons per class, peculiar codes, cuts,
+/// opt-outs).
+#[doc = include_str!("../docs/guarantees/lifecourse_release.md")]
+pub mod guarantees {}
 pub use crate::search::{NodeResult, SearchResult, SearchStats};
 pub use crate::table::{Column, CsvFormat, Table, detect_delimiter};

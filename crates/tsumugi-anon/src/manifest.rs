@@ -48,6 +48,19 @@ impl FileEntry {
     }
 }
 
+/// The committee approval a release rests on, as recorded in its manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRef {
+    /// The application.
+    pub application_id: String,
+    /// `anonymized` or `pseudonymized`.
+    pub kind: String,
+    /// When the committee decided (RFC 3339).
+    pub decided_at: String,
+    /// The conditions of the approval.
+    pub conditions: Vec<String>,
+}
+
 /// `manifest.json` of a release.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -55,15 +68,15 @@ pub struct Manifest {
     pub manifest_version: u32,
     /// The release id.
     pub release_id: String,
-    /// The committee-approved application the release rests on.
-    pub application_id: String,
-    /// `anonymized` (匿名加工).
+    /// `anonymized` (匿名加工) or `pseudonymized` (仮名加工).
     pub kind: String,
+    /// The committee approval the release rests on.
+    pub approval: ApprovalRef,
     /// The opt-out registry version that filtered the release.
     pub optout_registry_version: i64,
     /// The configuration, as applied.
     pub config: serde_json::Value,
-    /// Counts: persons, events, suppressed, coarsened, classes, smallest class.
+    /// Counts: persons, events, suppressed, excluded, classes, smallest class.
     pub counts: serde_json::Value,
     /// Every data file with its hash.
     pub files: Vec<FileEntry>,

@@ -409,19 +409,18 @@ pub async fn run(cfg: &DemoConfig, progress: &dyn Progress) -> Result<DemoReport
 
     // 7. Release for the sample application.
     crate::release::ensure_sample_application(&ctx).await?;
-    let req = ReleaseRequest {
-        application_id: SAMPLE_APPLICATION_ID.to_owned(),
-        recipient: "sample university".to_owned(),
-        k: 5,
-        max_suppression: 0.2,
-        seed: Some(cfg.seed),
-    };
+    let req = ReleaseRequest::sample(SAMPLE_APPLICATION_ID, "sample university", Some(cfg.seed));
     let release = crate::release::create_release(&ctx, &req).await?;
     t.lap(
         "anonymized release",
         format!(
-            "{}: {} persons, {} events, smallest class {}",
-            release.release_id, release.n_persons, release.n_events, release.min_class
+            "{}: {} persons, {} events, smallest class {}; highest risk {:.1}% → {:.1}%",
+            release.release_id,
+            release.n_persons,
+            release.n_events,
+            release.min_class,
+            release.report.risk_before.highest_prosecutor_risk * 100.0,
+            release.report.risk_after.highest_prosecutor_risk * 100.0
         ),
     );
 

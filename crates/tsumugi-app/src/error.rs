@@ -78,6 +78,11 @@ pub enum Error {
     /// The format has no reader for this kind of submission.
     #[error(transparent)]
     Format(#[from] tsumugi_formats::OpenError),
+    /// The approval is not for a dataset.
+    #[error(
+        "APP0010PolicyWrongKind: application {0} is approved for statistics, not for a dataset; a release needs an anonymized or pseudonymized application"
+    )]
+    PolicyWrongKind(String),
     /// A state the code should make impossible.
     #[error("APP0099Internal: {0} (this is a tsumugi bug)")]
     Internal(String),

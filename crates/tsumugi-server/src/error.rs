@@ -113,7 +113,7 @@ fn status_of_code(code: &str) -> StatusCode {
         StatusCode::NOT_FOUND
     } else if name.ends_with("Exists") || name.starts_with("Policy") {
         StatusCode::CONFLICT
-    } else if name == "KUnreachable" {
+    } else if name == "NoSolution" {
         StatusCode::UNPROCESSABLE_ENTITY
     } else if name.starts_with("Invalid") {
         StatusCode::BAD_REQUEST
@@ -155,8 +155,8 @@ mod tests {
             StatusCode::CONFLICT,
         );
         check(
-            "ANON0003KUnreachable: …",
-            "ANON0003KUnreachable",
+            "ANON0008NoSolution: …",
+            "ANON0008NoSolution",
             StatusCode::UNPROCESSABLE_ENTITY,
         );
         check(

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tsumugi_app::AuditStatus;
 use tsumugi_app::optout::OptOutReport;
-use tsumugi_app::release::{ReleaseOutcome, ReleaseRequest};
+use tsumugi_app::release::{DatePolicy, FirstYear, RegionDetail, ReleaseOutcome, ReleaseRequest};
 use tsumugi_app::research::BuildReport;
 use tsumugi_app::statistics::StatsOutcome;
 
@@ -45,6 +45,28 @@ pub struct ReleaseBody {
     pub k: u32,
     /// Largest share of persons that may be suppressed (0–1).
     pub max_suppression: f64,
+    /// How event dates are released (anonymized): `{"policy": "month"}` (default),
+    /// `{"policy": "shift", "max_days": 90}` or `{"policy": "days_from_index"}`.
+    #[serde(default = "month")]
+    pub dates: DatePolicy,
+    /// Event-derived quasi-identifiers (anonymized), e.g.
+    /// `[{"name": "e11", "system": "icd10", "prefix": "E11"}]`.
+    #[serde(default)]
+    pub first_year_of: Vec<FirstYear>,
+    /// Address detail (pseudonymized): `municipality` (default) or `prefecture`.
+    #[serde(default = "municipality")]
+    pub region: RegionDetail,
+    /// Start the CSV files with a UTF-8 BOM.
+    #[serde(default)]
+    pub bom: bool,
+}
+
+fn month() -> DatePolicy {
+    DatePolicy::Month
+}
+
+fn municipality() -> RegionDetail {
+    RegionDetail::Municipality
 }
 
 /// `POST /api/v1/statistics/diagnosis`.
@@ -189,6 +211,10 @@ async fn create_release(
         recipient: body.recipient,
         k: body.k,
         max_suppression: body.max_suppression,
+        dates: body.dates,
+        first_year_of: body.first_year_of,
+        region: body.region,
+        bom: body.bom,
         // Never a seeded key from the API: pseudonyms must not be recomputable.
         seed: None,
     };

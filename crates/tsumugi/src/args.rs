@@ -66,6 +66,41 @@ fn parse_format(s: &str) -> Result<Option<tsumugi_app::Format>> {
         .with_context(|| format!("unknown format {s}; use auto, fhir, ssmix2, uke, kenshin-xml, kenshin-zip, kaigo or csv"))
 }
 
+/// How a release's event dates are treated (`--dates`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DatesArg {
+    /// Year and month.
+    Month,
+    /// Shifted by a per-person offset (`--max-shift-days`).
+    Shift,
+    /// Days since the person's first event.
+    DaysFromIndex,
+}
+
+/// Address detail of a pseudonymized release (`--region`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RegionArg {
+    /// 市区町村.
+    Municipality,
+    /// 都道府県.
+    Prefecture,
+}
+
+/// Parses `name=system:prefix` (`e11=icd10:E11`).
+fn parse_first_year(s: &str) -> Result<tsumugi_app::release::FirstYear> {
+    let (name, rest) = s
+        .split_once('=')
+        .with_context(|| format!("{s:?}: expected name=system:prefix, e.g. e11=icd10:E11"))?;
+    let (system, prefix) = rest
+        .split_once(':')
+        .with_context(|| format!("{s:?}: expected name=system:prefix, e.g. e11=icd10:E11"))?;
+    Ok(tsumugi_app::release::FirstYear {
+        name: name.to_owned(),
+        system: system.to_owned(),
+        prefix: prefix.to_owned(),
+    })
+}
+
 fn actor() -> String {
     format!(
         "operator:{}",
@@ -220,6 +255,22 @@ enum Command {
         /// Largest share of persons that may be suppressed.
         #[arg(long, default_value_t = 0.2)]
         max_suppression: f64,
+        /// How event dates are released (anonymized) 日付の加工.
+        #[arg(long, value_enum, default_value_t = DatesArg::Month)]
+        dates: DatesArg,
+        /// Largest per-person date shift in days, with `--dates shift`.
+        #[arg(long, default_value_t = 180)]
+        max_shift_days: u32,
+        /// Event-derived quasi-identifier `name=system:prefix` (repeatable), e.g.
+        /// `e11=icd10:E11`: the year of the first E11 diagnosis.
+        #[arg(long = "first-year", value_parser = parse_first_year)]
+        first_year: Vec<tsumugi_app::release::FirstYear>,
+        /// Address detail of a pseudonymized (仮名加工) release.
+        #[arg(long, value_enum, default_value_t = RegionArg::Municipality)]
+        region: RegionArg,
+        /// Start the CSV files with a UTF-8 BOM (for spreadsheet programs).
+        #[arg(long)]
+        bom: bool,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -724,14 +775,33 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             recipient,
             k,
             max_suppression,
+            dates,
+            max_shift_days,
+            first_year,
+            region,
+            bom,
             data,
         } => {
+            use tsumugi_app::release::{DatePolicy, RegionDetail};
             let ctx = data.open().await?;
             let req = tsumugi_app::release::ReleaseRequest {
                 application_id: application,
                 recipient,
                 k,
                 max_suppression,
+                dates: match dates {
+                    DatesArg::Month => DatePolicy::Month,
+                    DatesArg::Shift => DatePolicy::Shift {
+                        max_days: max_shift_days,
+                    },
+                    DatesArg::DaysFromIndex => DatePolicy::DaysFromIndex,
+                },
+                first_year_of: first_year,
+                region: match region {
+                    RegionArg::Municipality => RegionDetail::Municipality,
+                    RegionArg::Prefecture => RegionDetail::Prefecture,
+                },
+                bom,
                 seed: None,
             };
             let r = tsumugi_app::release::create_release(&ctx, &req).await?;

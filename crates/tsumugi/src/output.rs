@@ -162,10 +162,33 @@ pub fn demo(r: &DemoReport) {
         r.rebuild.n_persons, r.rebuild.n_events
     );
     for rel in [&r.release, &r.release_after_optout] {
+        let rep = &rel.report;
         println!(
             "release 提供 {}  {} persons, {} events, k=5 smallest class {}, opt-out registry v{}",
             rel.release_id, rel.n_persons, rel.n_events, rel.min_class, rel.optout_version
         );
+        let levels: Vec<String> = rep
+            .quasi_identifiers
+            .iter()
+            .map(|q| format!("{} {}/{}", q.name, q.level, q.max_level))
+            .collect();
+        println!(
+            "  risk リスク highest {:.1}% → {:.2}%, sample uniques {:.1}% → {:.1}%; loss 情報損失 {}; \
+             {} suppressed; codes removed/generalized {}/{}; {}",
+            rep.risk_before.highest_prosecutor_risk * 100.0,
+            rep.risk_after.highest_prosecutor_risk * 100.0,
+            rep.risk_before.sample_uniques * 100.0,
+            rep.risk_after.sample_uniques * 100.0,
+            rep.loss
+                .as_ref()
+                .and_then(|l| l.value.first())
+                .map_or("-".to_owned(), |v| format!("{v:.4}")),
+            rep.persons_suppressed,
+            rep.codes.values().map(|c| c.removed).sum::<u64>(),
+            rep.codes.values().map(|c| c.generalized).sum::<u64>(),
+            levels.join(", ")
+        );
+        println!("  report レポート {}/report.html", rel.dir);
     }
     println!(
         "statistics 統計 {}  {} cells, {} primary + {} secondary suppressed",

@@ -201,14 +201,17 @@ async fn demo_end_to_end() {
             assert!(p.municipality_code.as_ref().is_none_or(|m| m.len() == 6));
         }
 
-        // 2. Every released equivalence class holds at least k = 5 persons.
+        // 2. Every released equivalence class holds at least k = 5 persons, counted over every
+        //    column of the person table (one row per person).
         for release in [&report.release, &report.release_after_optout] {
             let rows = csv_rows(&std::path::Path::new(&release.dir).join("persons.csv"));
-            let mut classes: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+            let mut classes: BTreeMap<Vec<String>, usize> = BTreeMap::new();
             for r in &rows {
-                *classes
-                    .entry((r["sex"].clone(), r["age_band"].clone(), r["region"].clone()))
-                    .or_default() += 1;
+                let key = ["sex", "age", "region", "death", "first_year_e11"]
+                    .iter()
+                    .map(|c| r[*c].clone())
+                    .collect();
+                *classes.entry(key).or_default() += 1;
             }
             assert_eq!(rows.len(), release.n_persons);
             assert!(
@@ -216,10 +219,26 @@ async fn demo_end_to_end() {
                 "{backend}: a class under k: {:?}",
                 classes.iter().find(|(_, n)| **n < 5)
             );
-            // Dates are months, ages top-coded.
+            // Ages are capped at 90+, dates are months, and the report shows risk falling.
             assert!(
                 rows.iter()
-                    .all(|r| r["death_month"].is_empty() || r["death_month"].len() == 7)
+                    .all(|r| r["age"].parse::<u32>().is_ok_and(|a| a < 90)
+                        || !r["age"].chars().all(|c| c.is_ascii_digit()))
+            );
+            let events = csv_rows(&std::path::Path::new(&release.dir).join("events.csv"));
+            assert!(
+                events.iter().all(|e| e["date"].len() == 7),
+                "{backend}: dates are months"
+            );
+            let rep = &release.report;
+            assert!(rep.risk_after.highest_prosecutor_risk <= 0.2 + 1e-12);
+            assert!(
+                rep.risk_before.highest_prosecutor_risk > rep.risk_after.highest_prosecutor_risk
+            );
+            assert!(
+                std::path::Path::new(&release.dir)
+                    .join("report.html")
+                    .exists()
             );
             let manifest: serde_json::Value = serde_json::from_slice(
                 &std::fs::read(std::path::Path::new(&release.dir).join("manifest.json")).unwrap(),

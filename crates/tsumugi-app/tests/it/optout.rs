@@ -65,11 +65,8 @@ async fn late_stop_request_purges_and_excludes() {
             .await
             .unwrap();
         let req = ReleaseRequest {
-            application_id: SAMPLE_APPLICATION_ID.into(),
-            recipient: "r".into(),
-            k: 5,
             max_suppression: 0.3,
-            seed: Some(99),
+            ..ReleaseRequest::sample(SAMPLE_APPLICATION_ID, "r", Some(99))
         };
         let before = tsumugi_app::release::create_release(&ctx, &req)
             .await

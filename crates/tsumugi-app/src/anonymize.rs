@@ -95,3 +95,131 @@ pub fn bench_anon_input(dir: &Path, rows: u64, seed: u64) -> Result<PathBuf> {
     std::fs::rename(&partial, &out).map_err(Error::io(&out))?;
     Ok(out)
 }
+
+/// What `tsumugi bench anon` measures of a lifecourse release.
+#[derive(Debug, Clone, Serialize)]
+pub struct LifecourseBench {
+    /// Persons in the research store.
+    pub persons: u64,
+    /// Events in it.
+    pub events: u64,
+    /// Seconds to generate and write the store (0 when reused).
+    pub build_seconds: f64,
+    /// Seconds of `write_lifecourse_release`.
+    pub release_seconds: f64,
+    /// Peak resident set of this process, bytes, where known.
+    pub peak_rss_bytes: Option<u64>,
+    /// The release's report.
+    pub report: tsumugi_anon::LifecourseReport,
+}
+
+/// Builds (or reuses) under `dir` an encrypted research store of `persons` synthetic
+/// lifecourses (`tsumugi_synth::generate_lifecourses`, seeded) and times the sample study's
+/// anonymized release of it (k = 5, 5 % suppression, month dates, year of first E11).
+///
+/// # Errors
+/// Synthesis, store and anonymization errors.
+pub fn bench_lifecourse(dir: &Path, persons: u64, seed: u64) -> Result<LifecourseBench> {
+    use tsumugi_store::{FileKeyProvider, PersonRow, ResearchStore};
+    let root = dir.join(format!("lifecourse-{persons}-{seed}"));
+    let keys_dir = root.join("keys");
+    let clock = Instant::now();
+    let reuse = root.join("complete").exists();
+    if !reuse {
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).map_err(Error::io(&root))?;
+        let mut rng = StdRng::seed_from_u64(seed);
+        FileKeyProvider::create(&keys_dir, &mut rng)?;
+    }
+    let keys = FileKeyProvider::open(&keys_dir);
+    let store = ResearchStore::open(&root.join("research"), &keys)?;
+    let mut n_events = 0u64;
+    if !reuse {
+        let mut build = store.begin_lifecourse()?;
+        let mut writer = build.next_event_writer()?;
+        let mut rows: Vec<PersonRow> = Vec::new();
+        let cfg = tsumugi_synth::SynthConfig {
+            seed,
+            persons,
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default(),
+        };
+        let mut store_err = None;
+        tsumugi_synth::generate_lifecourses(&cfg, &mut |p| {
+            let key = p.ordinal as i64;
+            for e in &p.events {
+                if let Err(e) = writer.push(key, e) {
+                    store_err.get_or_insert(e);
+                }
+                n_events += 1;
+            }
+            rows.push(PersonRow {
+                person_key: key,
+                sex: p.sex,
+                birth_month: p.birth_month,
+                municipality_code: (!p.municipality_code.is_empty()).then_some(p.municipality_code),
+                deceased_on: p.deceased_on,
+            });
+            Ok(())
+        })?;
+        if let Some(e) = store_err {
+            return Err(e.into());
+        }
+        writer.finish()?;
+        build.write_persons(&rows)?;
+        build.commit()?;
+        std::fs::write(root.join("complete"), n_events.to_string()).map_err(Error::io(&root))?;
+    } else {
+        let done = root.join("complete");
+        n_events = std::fs::read_to_string(&done)
+            .map_err(Error::io(&done))?
+            .trim()
+            .parse()
+            .unwrap_or_default();
+    }
+    let build_seconds = if reuse {
+        0.0
+    } else {
+        clock.elapsed().as_secs_f64()
+    };
+    let releases = root.join("releases");
+    let _ = std::fs::remove_dir_all(&releases);
+    let request = crate::release::ReleaseRequest::sample("APP-BENCH", "bench", Some(seed));
+    let cfg = tsumugi_anon::LifecourseConfig {
+        release_id: "REL-BENCH".to_owned(),
+        approval: tsumugi_anon::ApprovalRef {
+            application_id: "APP-BENCH".to_owned(),
+            kind: "anonymized".to_owned(),
+            decided_at: "2026-11-25T00:00:00Z".to_owned(),
+            conditions: Vec::new(),
+        },
+        optout_version: 0,
+        reference_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default(),
+        measures: tsumugi_anon::Measures::Anonymized {
+            k: request.k,
+            suppression_limit: request.max_suppression,
+            metric: tsumugi_anon::Metric::default(),
+            dates: request.dates,
+            first_year_of: request.first_year_of,
+        },
+        bom: false,
+    };
+    let key = tsumugi_anon::derive_release_key(seed, &cfg.release_id);
+    let clock = Instant::now();
+    let release = tsumugi_anon::write_lifecourse_release(
+        &store,
+        &std::collections::BTreeSet::new(),
+        &cfg,
+        &key,
+        &releases,
+    )?;
+    let release_seconds = clock.elapsed().as_secs_f64();
+    let report = release.report;
+    Ok(LifecourseBench {
+        persons: report.persons_in_store,
+        events: n_events,
+        build_seconds,
+        release_seconds,
+        peak_rss_bytes: crate::bench::peak_rss_bytes(),
+        report,
+    })
+}

@@ -99,7 +99,7 @@ mod text;
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use tsumugi_model::ProviderKind;
 
 pub use crate::error::{Error, Result};
@@ -147,6 +147,24 @@ pub struct SynthSummary {
     pub files: Vec<PathBuf>,
 }
 
+/// One synthetic person as the research store would hold them: no identifier, the current
+/// municipality, and every event the person's providers record (see [`generate_lifecourses`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntheticLifecourse {
+    /// 1-based ordinal (the person key a benchmark may use).
+    pub ordinal: u64,
+    /// Sex.
+    pub sex: tsumugi_model::Sex,
+    /// First day of the birth month.
+    pub birth_month: NaiveDate,
+    /// 全国地方公共団体コード of the residence on `as_of` (or at death).
+    pub municipality_code: String,
+    /// Date of death.
+    pub deceased_on: Option<NaiveDate>,
+    /// Events of every provider, by date.
+    pub events: Vec<tsumugi_model::Event>,
+}
+
 /// What [`generate_link_records`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkRecordsSummary {
@@ -156,6 +174,51 @@ pub struct LinkRecordsSummary {
     pub records: u64,
     /// Persons generated who are twins.
     pub twins: u64,
+}
+
+/// Generates the population's lifecourses in memory, person by person, without provider files
+/// or identifiers: the input of benchmarks that need a research store at scale. The same seed
+/// gives the same persons as [`generate`].
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for zero persons, [`Error::InvalidRefData`], and whatever `each`
+/// returns.
+pub fn generate_lifecourses(
+    cfg: &SynthConfig,
+    each: &mut dyn FnMut(SyntheticLifecourse) -> Result<()>,
+) -> Result<u64> {
+    if cfg.persons == 0 {
+        return Err(Error::InvalidConfig {
+            reason: "persons must be at least 1",
+        });
+    }
+    let refdata = RefData::load()?;
+    let registry = Registry::build(cfg.seed, cfg.persons, &refdata);
+    let world = World::new(cfg.seed, cfg.as_of, &refdata, &registry);
+    let (mut done, mut unit) = (0u64, 0u64);
+    while done < cfg.persons {
+        for person in generate_unit(&world, unit, done, cfg.persons - done) {
+            done += 1;
+            let end = person.end(cfg.as_of);
+            let muni = person
+                .residence_at(end)
+                .map(|r| refdata.municipalities[r.muni].code.clone())
+                .unwrap_or_default();
+            let mut events: Vec<tsumugi_model::Event> =
+                person.contacts.into_values().flatten().collect();
+            events.sort_by_key(|e| e.date);
+            each(SyntheticLifecourse {
+                ordinal: person.ordinal + 1,
+                sex: person.sex,
+                birth_month: person.birth.with_day(1).unwrap_or(person.birth),
+                municipality_code: muni,
+                deceased_on: person.deceased_on,
+                events,
+            })?;
+        }
+        unit += 1;
+    }
+    Ok(done)
 }
 
 /// Generates the population into `out_dir` (created if missing; existing files of the same

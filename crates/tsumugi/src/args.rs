@@ -372,9 +372,13 @@ pub struct BenchAnonArgs {
     /// Row counts to run besides the adult table itself (resampled from it).
     #[arg(long, value_delimiter = ',', default_value = "1000000")]
     pub(crate) rows: Vec<u64>,
-    /// Seed of the resampling.
+    /// Seed of the resampling and of the synthetic lifecourses.
     #[arg(long, default_value_t = 20_261_207)]
     pub(crate) seed: u64,
+    /// Persons of the synthetic research store released as the sample study's lifecourse
+    /// release (0: skip).
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) lifecourse_persons: u64,
     /// Folder for the generated tables (kept and reused).
     #[arg(long)]
     pub(crate) work: Option<PathBuf>,

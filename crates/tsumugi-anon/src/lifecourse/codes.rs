@@ -221,6 +221,10 @@ impl CodeDecisions {
     }
 }
 
+/// Per released code `(system, label)`, its bottom and top cut, or `None` when its values are
+/// withheld.
+pub(crate) type Cuts = HashMap<(CodeSystem, String), Option<(f64, f64)>>;
+
 /// Per released code, each person's smallest and largest value.
 #[derive(Debug, Default)]
 pub(crate) struct ValueRanges {
@@ -246,7 +250,7 @@ impl ValueRanges {
     /// it, values below the `k`-th smallest person minimum likewise, so every released extreme
     /// is shared by at least `k` persons. A code whose values come from fewer than `k` persons
     /// has no cut: its values are withheld.
-    pub(crate) fn cuts(self, k: u32) -> HashMap<(CodeSystem, String), Option<(f64, f64)>> {
+    pub(crate) fn cuts(self, k: u32) -> Cuts {
         let k = k.max(1) as usize;
         self.ranges
             .into_iter()

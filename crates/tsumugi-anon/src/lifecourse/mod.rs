@@ -24,7 +24,8 @@
 
 mod codes;
 mod documents;
-mod quasi_ids;
+mod events;
+mod persons;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -34,23 +35,17 @@ use chrono::Datelike;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use tsumugi_model::{Code, Date, EventKind};
+use tsumugi_model::Date;
 use tsumugi_store::{PersonRow, ResearchStore, write_atomically};
 
 pub use self::codes::CodeStats;
-use self::codes::{CodeDecisions, Holders, ValueRanges};
-use self::quasi_ids::{QuasiColumn, person_quasi};
+use self::persons::{anonymize_persons, class_sizes, pseudonymize_persons};
 use crate::manifest::{ApprovalRef, FileEntry, Manifest};
 use crate::metric::{InfoLoss, Metric};
-use crate::package::{SortedRows, TableOut};
-use crate::privacy::Criterion;
-use crate::quasi::{Policy, QuasiTable, Strategy};
+use crate::package::TableOut;
 use crate::risk::Risk;
 use crate::search::SearchStats;
 use crate::{Error, Result};
-
-/// Bytes of event rows sorted in memory before runs are spilled to the staging folder.
-const SORT_BUDGET: usize = 256 << 20;
 
 /// How event dates leave the release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -352,172 +347,6 @@ pub fn write_lifecourse_release(
     })
 }
 
-/// Event kinds an anonymized release leaves out: the person table holds age and death month.
-fn removed_kind(kind: EventKind, anonymized: bool) -> bool {
-    anonymized && matches!(kind, EventKind::Birth | EventKind::Death)
-}
-
-/// Per considered person, what the first pass over the events learns.
-struct FirstPass {
-    /// Per [`FirstYear`], per person, the first year.
-    first_years: Vec<(String, Vec<Option<i32>>)>,
-    /// Per person, the first released event's date.
-    index_date: Vec<Option<Date>>,
-}
-
-fn first_pass(
-    store: &ResearchStore,
-    persons: &HashMap<i64, usize>,
-    n: usize,
-    first_year_of: &[FirstYear],
-    anonymized: bool,
-) -> Result<FirstPass> {
-    let mut first_years: Vec<(String, Vec<Option<i32>>)> = first_year_of
-        .iter()
-        .map(|f| (format!("first_year_{}", f.name), vec![None; n]))
-        .collect();
-    let mut index_date: Vec<Option<Date>> = vec![None; n];
-    for path in store.lifecourse_event_files()? {
-        for batch in store.read_events(&path)? {
-            for row in batch? {
-                let Some(&i) = persons.get(&row.key) else {
-                    continue;
-                };
-                let e = &row.event;
-                if removed_kind(e.kind, anonymized) {
-                    continue;
-                }
-                if index_date[i].is_none_or(|d| e.date < d) {
-                    index_date[i] = Some(e.date);
-                }
-                let Some(code) = &e.code else { continue };
-                for (f, (_, years)) in first_year_of.iter().zip(&mut first_years) {
-                    if code.system.as_str() == f.system && code.value.starts_with(&f.prefix) {
-                        let y = e.date.year();
-                        if years[i].is_none_or(|old| y < old) {
-                            years[i] = Some(y);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Ok(FirstPass {
-        first_years,
-        index_date,
-    })
-}
-
-/// The person table's released values: per considered person, `None` when suppressed.
-struct PersonsOut {
-    header: Vec<String>,
-    rows: Vec<Option<Vec<String>>>,
-    levels: Vec<QuasiLevel>,
-    loss: Option<InfoLoss>,
-    search: Option<SearchStats>,
-    suppressed: u64,
-    risk_before: Risk,
-}
-
-fn anonymize_persons(
-    persons: &[PersonRow],
-    cfg: &LifecourseConfig,
-    k: u32,
-    suppression_limit: f64,
-    metric: Metric,
-    first_years: &[(String, Vec<Option<i32>>)],
-) -> Result<PersonsOut> {
-    let quasi: Vec<QuasiColumn> =
-        person_quasi(persons, cfg.reference_date, first_years).map_err(|source| {
-            Error::Hierarchy {
-                context: "person quasi-identifiers".into(),
-                source,
-            }
-        })?;
-    let bound: Vec<_> = quasi.iter().map(|q| (&q.column, &q.hierarchy)).collect();
-    let qt = QuasiTable::new(&bound, None)?;
-    let policy = Policy {
-        criteria: vec![Criterion::KAnonymity { k }],
-        suppression_limit,
-        metric,
-        strategy: Strategy::Optimal,
-    };
-    let result = qt.search(&policy)?;
-    let Some(best) = result.optimum else {
-        return Err(Error::NoSolution {
-            checked: result.stats.nodes_checked,
-        });
-    };
-    let rows = qt
-        .apply(&policy, &best.levels)?
-        .into_iter()
-        .map(|r| r.map(|v| v.into_iter().map(str::to_owned).collect()))
-        .collect();
-    let levels = quasi
-        .iter()
-        .zip(&best.levels)
-        .map(|(q, &l)| QuasiLevel {
-            name: q.column.name.clone(),
-            level: l,
-            max_level: (q.hierarchy.height() - 1) as u8,
-            meaning: q
-                .level_names
-                .get(usize::from(l))
-                .copied()
-                .unwrap_or("")
-                .to_owned(),
-        })
-        .collect();
-    Ok(PersonsOut {
-        header: quasi.iter().map(|q| q.column.name.clone()).collect(),
-        rows,
-        levels,
-        loss: Some(best.loss),
-        suppressed: best.suppressed_rows,
-        search: Some(result.stats),
-        risk_before: Risk::of(qt.tuple_sizes()),
-    })
-}
-
-fn pseudonymize_persons(persons: &[PersonRow], region: RegionDetail) -> PersonsOut {
-    let rows: Vec<Option<Vec<String>>> = persons
-        .iter()
-        .map(|p| {
-            let muni = p.municipality_code.clone().unwrap_or_default();
-            let region = match region {
-                RegionDetail::Municipality => muni,
-                RegionDetail::Prefecture => muni.chars().take(2).collect(),
-            };
-            Some(vec![
-                p.sex.code().to_owned(),
-                month(p.birth_month),
-                region,
-                p.deceased_on.map(|d| d.to_string()).unwrap_or_default(),
-            ])
-        })
-        .collect();
-    let risk_before = Risk::of(class_sizes(&rows).into_values());
-    PersonsOut {
-        header: ["sex", "birth_month", "region", "death_date"]
-            .map(str::to_owned)
-            .to_vec(),
-        rows,
-        levels: Vec::new(),
-        loss: None,
-        search: None,
-        suppressed: 0,
-        risk_before,
-    }
-}
-
-fn class_sizes(rows: &[Option<Vec<String>>]) -> BTreeMap<&[String], u64> {
-    let mut sizes: BTreeMap<&[String], u64> = BTreeMap::new();
-    for r in rows.iter().flatten() {
-        *sizes.entry(r.as_slice()).or_default() += 1;
-    }
-    sizes
-}
-
 fn write_into(
     store: &ResearchStore,
     excluded: &BTreeSet<i64>,
@@ -559,7 +388,7 @@ fn write_into(
     };
 
     // 2. First pass over the events: event-derived quasi-identifiers and index dates.
-    let first = first_pass(store, &index, persons.len(), first_year_of, anonymized)?;
+    let first = events::first_pass(store, &index, persons.len(), first_year_of, anonymized)?;
 
     // 3. The person table: the search (anonymized) or the pseudonymized columns.
     let out = match &cfg.measures {
@@ -596,151 +425,23 @@ fn write_into(
     );
 
     // 4. Second pass: who holds which code, each person's value range per code.
-    let mut holders = Holders::default();
-    let mut values: HashMap<(Code, i64), (f64, f64)> = HashMap::new();
-    for path in store.lifecourse_event_files()? {
-        for batch in store.read_events(&path)? {
-            for row in batch? {
-                if !released.contains_key(&row.key) || removed_kind(row.event.kind, anonymized) {
-                    continue;
-                }
-                let Some(code) = &row.event.code else {
-                    continue;
-                };
-                holders.add(code, row.key);
-                if let Some(v) = row.event.value.filter(|v| v.is_finite()) {
-                    let e = values.entry((code.clone(), row.key)).or_insert((v, v));
-                    e.0 = e.0.min(v);
-                    e.1 = e.1.max(v);
-                }
-            }
-        }
-    }
-    let decisions = if anonymized {
-        holders.decide(k)
-    } else {
-        CodeDecisions::keep_all(holders)
-    };
-    let cuts = if anonymized {
-        let mut ranges = ValueRanges::default();
-        for ((code, person), (lo, hi)) in &values {
-            if let Some(r) = decisions.get(code) {
-                ranges.add(&code.system, &r.label, *person, *lo);
-                ranges.add(&code.system, &r.label, *person, *hi);
-            }
-        }
-        Some(ranges.cuts(k))
-    } else {
-        None
-    };
-    drop(values);
+    let (decisions, cuts) = events::code_decisions(store, &released, anonymized, k)?;
 
     // 5. Third pass: the event rows, sorted by pseudonym so that order reveals nothing.
-    let mut rows = SortedRows::new(&staging.join(".sort"), SORT_BUDGET);
-    let mut events_released = 0u64;
-    let (mut removed_peculiar, mut removed_kind_n) = (0u64, 0u64);
-    let (mut top, mut bottom, mut withheld) = (0u64, 0u64, 0u64);
-    for path in store.lifecourse_event_files()? {
-        for batch in store.read_events(&path)? {
-            for row in batch? {
-                let Some((i, pid)) = released.get(&row.key) else {
-                    continue;
-                };
-                let e = &row.event;
-                if removed_kind(e.kind, anonymized) {
-                    removed_kind_n += 1;
-                    continue;
-                }
-                let (system, label, level) = match &e.code {
-                    None => (String::new(), String::new(), ""),
-                    Some(c) => match decisions.get(c) {
-                        Some(r) => (c.system.as_str().to_owned(), r.label.clone(), r.level_name),
-                        None => {
-                            removed_peculiar += 1;
-                            continue;
-                        }
-                    },
-                };
-                let (value, coded) = match (e.value.filter(|v| v.is_finite()), &cuts) {
-                    (None, _) => (String::new(), ""),
-                    (Some(v), None) => (format!("{v}"), ""),
-                    (Some(v), Some(cuts)) => {
-                        let cut = e
-                            .code
-                            .as_ref()
-                            .and_then(|c| cuts.get(&(c.system.clone(), label.clone())).copied());
-                        match cut {
-                            // A value without a code: nothing to compare it with; withheld.
-                            None | Some(None) => {
-                                withheld += 1;
-                                (String::new(), "withheld")
-                            }
-                            Some(Some((lo, _))) if v < lo => {
-                                bottom += 1;
-                                (format!("{lo}"), "bottom")
-                            }
-                            Some(Some((_, hi))) if v > hi => {
-                                top += 1;
-                                (format!("{hi}"), "top")
-                            }
-                            Some(Some(_)) => (format!("{v}"), ""),
-                        }
-                    }
-                };
-                let shift = match dates {
-                    DatePolicy::Shift { max_days } => date_shift(key, row.key, max_days),
-                    _ => 0,
-                };
-                let index = first.index_date[*i];
-                let date = |d: Date| -> String {
-                    match dates {
-                        DatePolicy::Month => month(d),
-                        DatePolicy::Shift { .. } => d
-                            .checked_add_signed(chrono::TimeDelta::days(shift))
-                            .map(|d| d.to_string())
-                            .unwrap_or_default(),
-                        DatePolicy::DaysFromIndex => index
-                            .map(|ix| (d - ix).num_days().to_string())
-                            .unwrap_or_default(),
-                        DatePolicy::Exact => d.to_string(),
-                    }
-                };
-                let (start, end) = (date(e.date), e.end_date.map(date).unwrap_or_default());
-                rows.push(&[
-                    pid,
-                    &start,
-                    &end,
-                    e.kind.as_str(),
-                    &system,
-                    &label,
-                    level,
-                    &value,
-                    coded,
-                    e.unit.as_deref().unwrap_or_default(),
-                ])?;
-                events_released += 1;
-            }
-        }
-    }
-    let mut events = TableOut::create(
+    let counts = events::write_events(
+        store,
+        &events::Released {
+            persons: &released,
+            index_date: &first.index_date,
+            decisions: &decisions,
+            cuts: cuts.as_ref(),
+        },
+        dates,
+        key,
+        anonymized,
         staging,
-        "events",
-        &[
-            "person_id",
-            "date",
-            "end_date",
-            "kind",
-            "code_system",
-            "code",
-            "code_level",
-            "value",
-            "value_coded",
-            "unit",
-        ],
         cfg.bom,
     )?;
-    rows.finish(&mut |r| events.write(r))?;
-    events.finish()?;
 
     // 6. The person table, sorted by pseudonym.
     let mut person_rows: Vec<Vec<String>> = released
@@ -782,13 +483,13 @@ fn write_into(
         risk_before: out.risk_before.clone(),
         risk_after,
         search: out.search.clone(),
-        events_released,
-        events_removed_peculiar: removed_peculiar,
-        events_removed_kind: removed_kind_n,
+        events_released: counts.released,
+        events_removed_peculiar: counts.removed_peculiar,
+        events_removed_kind: counts.removed_kind,
         codes: decisions.stats.clone(),
-        values_top_coded: top,
-        values_bottom_coded: bottom,
-        values_withheld: withheld,
+        values_top_coded: counts.top,
+        values_bottom_coded: counts.bottom,
+        values_withheld: counts.withheld,
         dates,
     };
     let json = serde_json::to_vec_pretty(&report)

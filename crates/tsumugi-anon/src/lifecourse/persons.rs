@@ -1,5 +1,6 @@
-//! The person table's quasi-identifiers and their hierarchies: sex, age (90+), region, death
-//! and event-derived years, one row per person, so classes are counted in persons.
+//! The person table: its quasi-identifiers and their hierarchies (sex, age with 90+, region,
+//! death and event-derived years, one row per person, so classes are counted in persons),
+//! searched for 匿名加工 or laid out for 仮名加工.
 
 use std::collections::BTreeMap;
 
@@ -7,9 +8,16 @@ use chrono::Datelike;
 use tsumugi_model::Date;
 use tsumugi_store::PersonRow;
 
+use super::{LifecourseConfig, QuasiLevel, RegionDetail, month};
 use crate::builders::Builder;
 use crate::hierarchy::{Hierarchy, HierarchyError};
+use crate::metric::{InfoLoss, Metric};
+use crate::privacy::Criterion;
+use crate::quasi::{Policy, QuasiTable, Strategy};
+use crate::risk::Risk;
+use crate::search::SearchStats;
 use crate::table::Column;
+use crate::{Error, Result};
 
 /// Ages at or above this are one value, `90+`, at every level.
 pub(crate) const TOP_AGE: u32 = 90;
@@ -70,10 +78,6 @@ pub(crate) fn age_value(birth_month: Date, on: Date) -> String {
     } else {
         age.to_string()
     }
-}
-
-fn month(d: Date) -> String {
-    format!("{:04}-{:02}", d.year(), d.month())
 }
 
 /// The quasi-identifiers of `persons`: sex, age on `on`, region, death month, and per
@@ -195,6 +199,116 @@ pub(crate) fn person_quasi(
         });
     }
     Ok(out)
+}
+
+/// The person table's released values: per considered person, `None` when suppressed.
+pub(super) struct PersonsOut {
+    pub header: Vec<String>,
+    pub rows: Vec<Option<Vec<String>>>,
+    pub levels: Vec<QuasiLevel>,
+    pub loss: Option<InfoLoss>,
+    pub search: Option<SearchStats>,
+    pub suppressed: u64,
+    pub risk_before: Risk,
+}
+
+pub(super) fn anonymize_persons(
+    persons: &[PersonRow],
+    cfg: &LifecourseConfig,
+    k: u32,
+    suppression_limit: f64,
+    metric: Metric,
+    first_years: &[(String, Vec<Option<i32>>)],
+) -> Result<PersonsOut> {
+    let quasi: Vec<QuasiColumn> =
+        person_quasi(persons, cfg.reference_date, first_years).map_err(|source| {
+            Error::Hierarchy {
+                context: "person quasi-identifiers".into(),
+                source,
+            }
+        })?;
+    let bound: Vec<_> = quasi.iter().map(|q| (&q.column, &q.hierarchy)).collect();
+    let qt = QuasiTable::new(&bound, None)?;
+    let policy = Policy {
+        criteria: vec![Criterion::KAnonymity { k }],
+        suppression_limit,
+        metric,
+        strategy: Strategy::Optimal,
+    };
+    let result = qt.search(&policy)?;
+    let Some(best) = result.optimum else {
+        return Err(Error::NoSolution {
+            checked: result.stats.nodes_checked,
+        });
+    };
+    let rows = qt
+        .apply(&policy, &best.levels)?
+        .into_iter()
+        .map(|r| r.map(|v| v.into_iter().map(str::to_owned).collect()))
+        .collect();
+    let levels = quasi
+        .iter()
+        .zip(&best.levels)
+        .map(|(q, &l)| QuasiLevel {
+            name: q.column.name.clone(),
+            level: l,
+            max_level: (q.hierarchy.height() - 1) as u8,
+            meaning: q
+                .level_names
+                .get(usize::from(l))
+                .copied()
+                .unwrap_or("")
+                .to_owned(),
+        })
+        .collect();
+    Ok(PersonsOut {
+        header: quasi.iter().map(|q| q.column.name.clone()).collect(),
+        rows,
+        levels,
+        loss: Some(best.loss),
+        suppressed: best.suppressed_rows,
+        search: Some(result.stats),
+        risk_before: Risk::of(qt.tuple_sizes()),
+    })
+}
+
+pub(super) fn pseudonymize_persons(persons: &[PersonRow], region: RegionDetail) -> PersonsOut {
+    let rows: Vec<Option<Vec<String>>> = persons
+        .iter()
+        .map(|p| {
+            let muni = p.municipality_code.clone().unwrap_or_default();
+            let region = match region {
+                RegionDetail::Municipality => muni,
+                RegionDetail::Prefecture => muni.chars().take(2).collect(),
+            };
+            Some(vec![
+                p.sex.code().to_owned(),
+                month(p.birth_month),
+                region,
+                p.deceased_on.map(|d| d.to_string()).unwrap_or_default(),
+            ])
+        })
+        .collect();
+    let risk_before = Risk::of(class_sizes(&rows).into_values());
+    PersonsOut {
+        header: ["sex", "birth_month", "region", "death_date"]
+            .map(str::to_owned)
+            .to_vec(),
+        rows,
+        levels: Vec::new(),
+        loss: None,
+        search: None,
+        suppressed: 0,
+        risk_before,
+    }
+}
+
+pub(super) fn class_sizes(rows: &[Option<Vec<String>>]) -> BTreeMap<&[String], u64> {
+    let mut sizes: BTreeMap<&[String], u64> = BTreeMap::new();
+    for r in rows.iter().flatten() {
+        *sizes.entry(r.as_slice()).or_default() += 1;
+    }
+    sizes
 }
 
 #[cfg(test)]

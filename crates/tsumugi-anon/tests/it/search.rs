@@ -95,7 +95,7 @@ fn criteria() -> impl Strategy<Value = Vec<Criterion>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
     #[test]
     fn optimal_search_finds_the_exhaustive_optimum_and_classes_meet_the_models(
         rows in prop::collection::vec((0u8..2, 0u8..10, 0u8..6, 0u8..3, 0u8..3), 1..80),

@@ -398,6 +398,13 @@ pub fn anonymize_file(
     let population_size = cfg
         .population_size
         .or(has_subset.then_some(table.rows as u64));
+    // Before the search: a population smaller than the sample is a configuration error.
+    let before: Vec<u64> = qt.tuple_sizes().collect();
+    let risk_before = Risk::against_population(
+        &before,
+        qt.tuple_population_sizes().as_deref(),
+        population_size,
+    )?;
     let policy = Policy {
         criteria: cfg.models.clone(),
         suppression_limit: cfg.suppression_limit,
@@ -413,6 +420,14 @@ pub fn anonymize_file(
         });
     };
     let applied = qt.apply(&policy, &best.levels)?;
+    let after = qt.released_classes(&policy, &best.levels)?;
+    let after_sizes: Vec<u64> = after.iter().map(|c| c.0).collect();
+    let after_population: Vec<u64> = after.iter().map(|c| c.1).collect();
+    let risk_after = Risk::against_population(
+        &after_sizes,
+        has_subset.then_some(after_population.as_slice()),
+        population_size,
+    )?;
 
     // Write into a staging folder, then rename: a release appears whole or not at all.
     let staging = out.with_extension("partial");
@@ -526,11 +541,6 @@ pub fn anonymize_file(
         .map(|(r, _)| r as u64 + 1)
         .take(20)
         .collect();
-    let before: Vec<u64> = qt.tuple_sizes().collect();
-    let before_population = qt.tuple_population_sizes();
-    let after = qt.released_classes(&policy, &best.levels)?;
-    let after_sizes: Vec<u64> = after.iter().map(|c| c.0).collect();
-    let after_population: Vec<u64> = after.iter().map(|c| c.1).collect();
     let report = AnonymizeReport {
         rows: table.rows as u64,
         subset_rows: has_subset.then(|| qt.subset_rows()),
@@ -545,16 +555,8 @@ pub fn anonymize_file(
             .map(|((c, h), &l)| (c.name.clone(), l, (h.height() - 1) as u8))
             .collect(),
         loss: best.loss,
-        risk_before: Risk::against_population(
-            &before,
-            before_population.as_deref(),
-            population_size,
-        )?,
-        risk_after: Risk::against_population(
-            &after_sizes,
-            has_subset.then_some(after_population.as_slice()),
-            population_size,
-        )?,
+        risk_before,
+        risk_after,
         highest_risk_rows,
         policy,
         search: result.stats,

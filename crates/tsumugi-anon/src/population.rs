@@ -360,7 +360,13 @@ fn snb_equations(k: f64, f: f64, c1: f64, c2: f64, a: f64, b: f64) -> ([f64; 2],
         * (a * ratio.powf(a - 1.0) * dratio_db * (1.0 + a * d / q) + ratio.powf(a) * dinner_db);
     // ln E2 = ln(K f²/2) + ln α + ln(1−β) + α ln β + ln g − (α+2) ln q
     let e2_da = e2 * (1.0 / a + b.ln() + d / g - q.ln());
-    let e2_db = e2 * (-1.0 / (1.0 - b) + a / b + (-(1.0 - a) * dd) / g - (a + 2.0) * dq / q);
+    // Written out rather than as E2 · d(ln E2)/dβ, which is 0 · ∞ at β = 1 (the start).
+    let scale = k * f * f * a / (2.0 * q.powf(a + 2.0));
+    let e2_db = scale
+        * (-b.powf(a) * g
+            + (1.0 - b) * a * b.powf(a - 1.0) * g
+            + (1.0 - b) * b.powf(a) * (-(1.0 - a) * dd)
+            - (1.0 - b) * b.powf(a) * g * (a + 2.0) * dq / q);
     ([e1 - c1, e2 - c2], [[e1_da, e1_db], [e2_da, e2_db]])
 }
 
@@ -645,6 +651,9 @@ mod tests {
             assert!(close(jac[i][1], (fb[i] - f0[i]) / eps, 1e-3), "{i} β");
         }
         assert!(close(h.snb(), k * b.powf(a), 1e-12));
+        // The first try starts at (1, 1), as ARX's: the Jacobian is finite there.
+        let (_, start) = snb_equations(k, f, h.c1, h.c2, 1.0, 1.0);
+        assert!(start.iter().flatten().all(|x| x.is_finite()), "{start:?}");
     }
 
     /// Dankar's rule: Pitman for small samples, else the smaller of Zayatz and SNB; no uniques

@@ -122,6 +122,13 @@ impl QuasiTable {
     /// whether the row is in it. The table is the population; only subset rows are
     /// released, and every model but δ-presence counts subset rows only (ARX's `DataSubset`).
     ///
+    /// # Guarantee
+    /// Under a policy with [`Criterion::DPresence`], every class of the rows
+    /// [`QuasiTable::apply`] releases holds between `delta_min` and `delta_max` of the
+    /// population's rows with the same generalized values, no row outside the subset is
+    /// released, and with `delta_min > 0` every generalized combination of the population
+    /// has a subset row (`docs/guarantees/d_presence.md`).
+    ///
     /// # Errors
     /// As [`QuasiTable::new`]; [`Error::InvalidConfig`] when `subset` does not have one flag
     /// per row.

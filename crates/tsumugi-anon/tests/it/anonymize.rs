@@ -370,6 +370,15 @@ fn d_presence_releases_the_subset_within_bounds_and_reports_population_risk() {
         assert!(json.contains(key), "{key}");
     }
 
+    // A population smaller than the study is refused before anything is written.
+    let small = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("population_size = 126146099", "population_size = 100");
+    std::fs::write(&config, small).unwrap();
+    let e = anonymize_file(&input, &config, &tmp.path().join("c")).unwrap_err();
+    assert!(e.to_string().contains("population_size 100"), "{e}");
+    assert!(!tmp.path().join("c").exists() && !tmp.path().join("c.partial").exists());
+
     // A subset flag that is neither true nor false names its line, not its value.
     std::fs::write(&input, text.replacen(",true\n", ",maybe\n", 1)).unwrap();
     let e = anonymize_file(&input, &config, &tmp.path().join("b")).unwrap_err();

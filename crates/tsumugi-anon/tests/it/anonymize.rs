@@ -385,3 +385,59 @@ fn d_presence_releases_the_subset_within_bounds_and_reports_population_risk() {
     assert!(matches!(&e, Error::Input { line: 2, .. }), "{e}");
     assert!(!e.to_string().contains("maybe"), "{e}");
 }
+
+/// Population uniqueness at the adult table's scale (30,162 rows, all nine quasi-identifiers):
+/// the solvers converge, Dankar's rule picks as ARX's does, and the estimates behave as the
+/// sampling fraction moves from a census to a 0.02 % sample of Japan's population.
+#[test]
+fn population_uniqueness_of_adult_follows_dankars_rule() {
+    use tsumugi_anon::{Hierarchy, QuasiTable, UniquenessModel, population_uniqueness};
+    let (table, _) = Table::read_csv(&fixture("adult.csv"), None, None).unwrap();
+    let names = [
+        "sex",
+        "age",
+        "race",
+        "marital-status",
+        "education",
+        "native-country",
+        "workclass",
+        "occupation",
+        "salary-class",
+    ];
+    let hs: Vec<Hierarchy> = names
+        .iter()
+        .map(|q| Hierarchy::read_arx(&fixture(&format!("adult_hierarchy_{q}.csv")), b';').unwrap())
+        .collect();
+    let quasi: Vec<(&tsumugi_anon::Column, &Hierarchy)> = names
+        .iter()
+        .zip(&hs)
+        .map(|(q, h)| (table.column(q).unwrap(), h))
+        .collect();
+    let sizes: Vec<u64> = QuasiTable::new(&quasi, None)
+        .unwrap()
+        .tuple_sizes()
+        .collect();
+    let uniques = sizes.iter().filter(|&&s| s == 1).count() as f64;
+    // A census: every sample unique is a population unique (Zayatz exactly; the rule's pick
+    // close to it).
+    let census = population_uniqueness(sizes.iter().copied(), 30_162).unwrap();
+    assert!((census.zayatz.unwrap() - uniques / 30_162.0).abs() < 1e-12);
+    // Japan: f ≤ 0.1, Pitman.
+    let japan = population_uniqueness(sizes.iter().copied(), 126_146_099).unwrap();
+    assert_eq!(japan.dankar_model, Some(UniquenessModel::Pitman));
+    assert_eq!(Some(japan.dankar), japan.pitman);
+    // f ≈ 0.75: the smaller of Zayatz and SNB.
+    let large = population_uniqueness(sizes.iter().copied(), 40_000).unwrap();
+    let (z, snb) = (large.zayatz.unwrap(), large.snb.unwrap());
+    assert_eq!(large.dankar, z.min(snb));
+    let picked = if snb <= z {
+        UniquenessModel::Snb
+    } else {
+        UniquenessModel::Zayatz
+    };
+    assert_eq!(large.dankar_model, Some(picked));
+    // The larger the population, the smaller the share of it that is unique, and the larger
+    // the number of population uniques.
+    assert!(census.dankar > large.dankar && large.dankar > japan.dankar);
+    assert!(japan.dankar * 126_146_099.0 > large.dankar * 40_000.0);
+}

@@ -27,8 +27,17 @@ pub struct Encoded {
     pub(crate) sensitive_counts: Vec<u64>,
     /// The sensitive attribute's hierarchy, for hierarchical t-closeness.
     pub(crate) sensitive_hierarchy: Option<Hierarchy>,
-    /// Per row, whether it is in the research subset (δ-presence); `None`: every row is.
-    pub(crate) subset: Option<Vec<bool>>,
+    /// The research subset (δ-presence); `None`: every row may be released.
+    pub(crate) subset: Option<Subset>,
+}
+
+/// A research subset of the rows.
+#[derive(Debug, Clone)]
+pub(crate) struct Subset {
+    /// Per row, whether it is in the subset.
+    pub(crate) rows: Vec<bool>,
+    /// Rows in it.
+    pub(crate) len: usize,
 }
 
 /// The classes of one node.
@@ -153,10 +162,7 @@ impl Encoded {
 
     /// Rows that may be released: the research subset's, or every row.
     pub(crate) fn rows(&self) -> usize {
-        match &self.subset {
-            Some(s) => s.iter().filter(|&&b| b).count(),
-            None => self.row_tuple.len(),
-        }
+        self.subset.as_ref().map_or(self.row_tuple.len(), |s| s.len)
     }
 
     /// The leaf id of quasi-identifier `j` in tuple `t`.
@@ -320,7 +326,8 @@ impl Encoded {
         if !self.bottom.sensitive.is_empty() {
             self.bottom.sensitive = sens;
         }
-        self.subset = Some(subset);
+        let len = subset.iter().filter(|&&b| b).count();
+        self.subset = Some(Subset { rows: subset, len });
     }
 }
 

@@ -339,7 +339,7 @@ impl QuasiTable {
         // Rolled up from the bottom, the class of tuple `t` is `into[t]`.
         let (classes, into) = e.rollup(&e.bottom, levels);
         let kept = self.with_search(policy, |s| s.kept(&classes))?;
-        let in_subset = |r: usize| e.subset.as_ref().is_none_or(|s| s[r]);
+        let in_subset = |r: usize| e.subset.as_ref().is_none_or(|s| s.rows[r]);
         Ok(e.row_tuple
             .iter()
             .enumerate()

@@ -118,25 +118,28 @@ pub fn population_uniqueness(
     }
     let share = |uniques: f64| uniques / h.p;
     out.zayatz = valid(h.zayatz()).map(share);
-    if fraction <= 0.1 {
-        out.pitman = valid(h.pitman()).map(share);
-        out.snb = None;
-        (out.dankar, out.dankar_model) = match (out.pitman, out.zayatz) {
-            (Some(p), _) => (p, Some(UniquenessModel::Pitman)),
-            (None, z) => (z.unwrap_or(0.0), Some(UniquenessModel::Zayatz)),
-        };
-        // The rule did not need SNB; computed anyway for the report.
-        out.snb = valid(h.snb()).map(share);
-    } else {
-        out.snb = valid(h.snb()).map(share);
-        out.pitman = valid(h.pitman()).map(share);
-        let z = out.zayatz.unwrap_or(0.0);
-        (out.dankar, out.dankar_model) = match out.snb {
-            Some(s) if s <= z => (s, Some(UniquenessModel::Snb)),
-            _ => (z, Some(UniquenessModel::Zayatz)),
-        };
-    }
+    out.pitman = valid(h.pitman()).map(share);
+    out.snb = valid(h.snb()).map(share);
+    let (dankar, model) = dankar_rule(fraction, out.pitman, out.snb, out.zayatz);
+    (out.dankar, out.dankar_model) = (dankar, Some(model));
     Ok(out)
+}
+
+/// Dankar et al.'s rule as ARX applies it: Pitman for samples of at most 10 % (Zayatz when
+/// Pitman has no estimate); for larger samples Zayatz when it is below SNB, else SNB
+/// (Zayatz when SNB has no estimate).
+fn dankar_rule(
+    fraction: f64,
+    pitman: Option<f64>,
+    snb: Option<f64>,
+    zayatz: Option<f64>,
+) -> (f64, UniquenessModel) {
+    match (fraction <= 0.1, pitman, snb, zayatz) {
+        (true, Some(p), _, _) => (p, UniquenessModel::Pitman),
+        (false, _, Some(s), Some(z)) if z < s => (z, UniquenessModel::Zayatz),
+        (false, _, Some(s), _) => (s, UniquenessModel::Snb),
+        (_, _, _, z) => (z.unwrap_or(0.0), UniquenessModel::Zayatz),
+    }
 }
 
 /// ARX's validity test: a number, and not 0.
@@ -681,6 +684,27 @@ mod tests {
         {
             assert!(e > 0.0 && e <= 1.0, "{e}");
         }
+        use UniquenessModel::{Pitman, Snb, Zayatz};
+        assert_eq!(
+            dankar_rule(0.1, Some(1.0), Some(0.5), Some(0.2)),
+            (1.0, Pitman)
+        );
+        assert_eq!(dankar_rule(0.05, None, Some(0.5), Some(0.2)), (0.2, Zayatz));
+        assert_eq!(dankar_rule(0.05, None, None, None), (0.0, Zayatz));
+        assert_eq!(
+            dankar_rule(0.2, Some(1.0), Some(0.5), Some(0.2)),
+            (0.2, Zayatz)
+        );
+        assert_eq!(
+            dankar_rule(0.2, Some(1.0), Some(0.2), Some(0.5)),
+            (0.2, Snb)
+        );
+        assert_eq!(
+            dankar_rule(0.2, None, Some(0.3), Some(0.3)),
+            (0.3, Snb),
+            "ties: SNB"
+        );
+        assert_eq!(dankar_rule(0.2, Some(1.0), None, Some(0.5)), (0.5, Zayatz));
         let none = population_uniqueness([2, 3, 5], 100).unwrap();
         assert_eq!((none.dankar, none.dankar_model), (0.0, None));
         assert!(population_uniqueness([1, 1, 2], 3).is_err());

@@ -17,24 +17,34 @@
 //!   uniques = `K · β^α`.
 //!
 //! Dankar et al.'s rule picks one: Pitman when `f ≤ 0.1` (Zayatz if Pitman has no valid
-//! solution), else the smaller of Zayatz and SNB (Zayatz if SNB has none).
+//! solution), else Zayatz when it is below SNB and SNB otherwise (Zayatz if SNB has none).
+//! An estimate is "valid" as in ARX: a number other than 0. Where ARX reports 0 for a model
+//! without one, the report says `null`.
 //!
 //! The solver is ARX's (its `NewtonRaphson2D` with `ARXSolverConfiguration`'s defaults):
-//! Newton–Raphson in two unknowns, converged when both equations are within 10⁻⁶, at most 1,000
-//! iterations a try and 10,000 in all, each new try from a random point between 0 and the
-//! start. Unlike ARX the restarts draw from a fixed-seed generator (the same input always gives
-//! the same figures) and there are no wall-clock limits (ARX also stops a try after 100 ms and
-//! the whole solve after 1 s).
+//! Newton–Raphson in two unknowns from ARX's start values, converged when both equations are
+//! within 10⁻⁶, at most 1,000 iterations a try and 10,000 in all, each new try from a random
+//! point between 0 and the start; Pitman's θ must stay ≥ 0. Unlike ARX the restarts draw from
+//! a fixed-seed generator (the same input always gives the same figures) and there are no
+//! wall-clock limits (ARX also stops a try after 100 ms and the whole solve after 1 s); in
+//! their place the plain-sum Pitman solver, whose iterations cost O(rows), gets at most about
+//! 2·10⁸ terms of work. Pitman's estimate is taken in its log-gamma form only (ARX also
+//! evaluates the gamma ratio directly and keeps the larger where both are finite: the same
+//! number up to rounding). The trigamma function is exact to double precision; ARX's omits
+//! the asymptotic tail between 8 and 12, which only changes the Jacobian, not the root.
 //!
-//! Two places follow the published formulas where ARX's code (3.x) departs from them; both are
-//! tested against the models' own probabilities:
+//! Two places follow the published formulas where ARX's code (3.x) departs from them:
 //!
-//! - Shlosser's estimate of `K`: its second sum is `Σ_j (1−f)^j ((1+f)^j − 1) c_j`; ARX adds
-//!   `(1−f)^j (1+f)^j c_j − 1` per size instead, which leaves `K` near the number of sample
-//!   classes whatever the sampling fraction.
+//! - Shlosser's estimate of `K` (Haas et al. 1995): its second sum is
+//!   `Σ_j (1−f)^j ((1+f)^j − 1) c_j`; ARX adds `(1−f)^j (1+f)^j c_j − 1` per size instead,
+//!   which leaves `K` near the number of sample classes whatever the sampling fraction.
 //! - The SNB equation for `c₂` divides by `(1 − (1−f)(1−β))^{α+2}` (the second derivative of the
 //!   sample-count generating function at 0, and what ARX's derivatives and its earlier
-//!   `AlgorithmNewtonSNB` use); ARX's `ModelSNB` multiplies by it.
+//!   `AlgorithmNewtonSNB` use); ARX's `ModelSNB` multiplies by it. The unit test checks the
+//!   solved equations against the model's probabilities summed term by term.
+//!
+//! So the SNB figures (and Dankar's pick where SNB decides) can differ from ARX's; Pitman and
+//! Zayatz solve the same equations as ARX.
 //!
 //! Zayatz's hypergeometric probabilities are computed as exact ratios (products of
 //! `1 − (n−1)/(N−i)`), so population sizes beyond 2³¹ need no clamping (ARX clamps them).

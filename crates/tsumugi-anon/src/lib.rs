@@ -69,8 +69,9 @@ pub use crate::quasi::{Policy, QuasiTable, Sensitive, Strategy};
 pub use crate::risk::{JournalistRisk, Risk};
 
 /// Why a lifecourse release meets its claims (k persons per class, peculiar codes, cuts,
-/// opt-outs).
+/// opt-outs), and why δ-presence holds over a research subset.
 #[doc = include_str!("../docs/guarantees/lifecourse_release.md")]
+#[doc = include_str!("../docs/guarantees/d_presence.md")]
 pub mod guarantees {}
 pub use crate::search::{NodeResult, SearchResult, SearchStats};
 pub use crate::table::{Column, CsvFormat, Table, detect_delimiter};

@@ -127,7 +127,7 @@ impl QuasiTable {
     /// [`QuasiTable::apply`] releases holds between `delta_min` and `delta_max` of the
     /// population's rows with the same generalized values, no row outside the subset is
     /// released, and with `delta_min > 0` every generalized combination of the population
-    /// has a subset row (`docs/guarantees/d_presence.md`).
+    /// has a subset row (`crates/tsumugi-anon/docs/guarantees/d_presence.md`).
     ///
     /// # Errors
     /// As [`QuasiTable::new`]; [`Error::InvalidConfig`] when `subset` does not have one flag

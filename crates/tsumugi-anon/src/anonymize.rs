@@ -23,7 +23,27 @@
 //! ```
 //!
 //! Every column of the input must have a role: a column nobody classified is an error, not a
-//! silent release. The input is CSV or Parquet. The folder gets `data.csv` and
+//! silent release.
+//!
+//! Risk against a population (ARX's population model and δ-presence):
+//!
+//! ```toml
+//! # The population the input was drawn from, for population uniqueness (Pitman, Zayatz,
+//! # SNB, Dankar's rule); e.g. Japan's 2020 census total. Optional.
+//! population_size = 126146099
+//!
+//! # δ-presence: the input is the population; the rows whose `in_study` is true (or 1) are
+//! # the research subset, the only rows released; every released class must have
+//! # delta_min ≤ subset rows / population rows ≤ delta_max. The column needs no [[column]]
+//! # entry and is never released. Without population_size, the input's rows are the
+//! # population size.
+//! subset_column = "in_study"
+//! models = [{ model = "k_anonymity", k = 5 }, { model = "d_presence", delta_min = 0.0, delta_max = 0.5 }]
+//! ```
+//!
+//! `report.json` then carries, before and after, the journalist risk (against the population
+//! table's classes, with a subset) and the population-uniqueness estimates (with a population
+//! size or a subset). The input is CSV or Parquet. The folder gets `data.csv` and
 //! `data.parquet` (identifying columns dropped, quasi-identifiers generalized, suppressed rows
 //! left out), `report.json` (the node, its loss per attribute,
 //! suppression, classes, search figures) and `manifest.json` (SHA-256 of both and of the
@@ -136,6 +156,15 @@ pub struct AnonConfig {
     /// configuration; keep it out of the release).
     #[serde(default)]
     pub pseudonym_key_file: Option<PathBuf>,
+    /// Rows of the population the input was drawn from: population uniqueness is estimated
+    /// against it (default: the input's rows when there is a research subset, else none).
+    #[serde(default)]
+    pub population_size: Option<u64>,
+    /// A column of `true`/`false` (or `1`/`0`) marking the research subset for δ-presence:
+    /// the input is then the population and only subset rows are released. It needs no
+    /// `[[column]]` entry and is never released.
+    #[serde(default)]
+    pub subset_column: Option<String>,
     /// Every input column.
     #[serde(rename = "column")]
     pub columns: Vec<ColumnConfig>,
@@ -157,6 +186,10 @@ impl AnonConfig {
 pub struct AnonymizeReport {
     /// Input rows.
     pub rows: u64,
+    /// Rows of the research subset (δ-presence), if one was marked.
+    pub subset_rows: Option<u64>,
+    /// The population size the risk was estimated against, if any.
+    pub population_size: Option<u64>,
     /// Rows released.
     pub released_rows: u64,
     /// Rows suppressed.
@@ -169,7 +202,8 @@ pub struct AnonymizeReport {
     pub generalization: Vec<(String, u8, u8)>,
     /// The loss of the chosen node.
     pub loss: InfoLoss,
-    /// Re-identification risk of the input's quasi-identifiers as they were.
+    /// Re-identification risk of the input's quasi-identifiers as they were (of the research
+    /// subset's rows, if there is one).
     pub risk_before: Risk,
     /// Re-identification risk of the release.
     pub risk_after: Risk,
@@ -227,7 +261,25 @@ pub fn anonymize_file(
     let delimiter = cfg.delimiter.map(|c| c as u8);
     let table = Table::read(input, delimiter, cp932)?;
     let role_of = |name: &str| cfg.columns.iter().find(|c| c.name == name);
-    if let Some(c) = table.columns.iter().find(|c| role_of(&c.name).is_none()) {
+    let is_subset_column = |name: &str| cfg.subset_column.as_deref() == Some(name);
+    if let Some(name) = &cfg.subset_column {
+        if role_of(name).is_some() {
+            return Err(Error::InvalidConfig(format!(
+                "column {name:?} is the subset_column; remove its [[column]] entry (it is never released)"
+            )));
+        }
+        if table.column(name).is_none() {
+            return Err(Error::InvalidConfig(format!(
+                "subset_column {name:?} is not a column of {}",
+                input.display()
+            )));
+        }
+    }
+    if let Some(c) = table
+        .columns
+        .iter()
+        .find(|c| role_of(&c.name).is_none() && !is_subset_column(&c.name))
+    {
         return Err(Error::InvalidConfig(format!(
             "column {:?} of {} has no role in {}; give every column one",
             c.name,
@@ -330,12 +382,28 @@ pub fn anonymize_file(
         ));
     }
     let quasi: Vec<(&Column, &Hierarchy)> = quasi_cols.iter().map(|(c, h)| (*c, h)).collect();
-    let qt = QuasiTable::new(
-        &quasi,
-        sensitive.as_ref().map(|(column, h)| Sensitive {
-            column,
-            hierarchy: h.as_ref(),
-        }),
+    let sensitive_spec = sensitive.as_ref().map(|(column, h)| Sensitive {
+        column,
+        hierarchy: h.as_ref(),
+    });
+    let subset = match cfg.subset_column.as_deref().and_then(|n| table.column(n)) {
+        Some(col) => Some(subset_flags(col, input)?),
+        None => None,
+    };
+    let has_subset = subset.is_some();
+    let qt = match subset {
+        Some(flags) => QuasiTable::with_subset(&quasi, sensitive_spec, flags)?,
+        None => QuasiTable::new(&quasi, sensitive_spec)?,
+    };
+    let population_size = cfg
+        .population_size
+        .or(has_subset.then_some(table.rows as u64));
+    // Before the search: a population smaller than the sample is a configuration error.
+    let before: Vec<u64> = qt.tuple_sizes().collect();
+    let risk_before = Risk::against_population(
+        &before,
+        qt.tuple_population_sizes().as_deref(),
+        population_size,
     )?;
     let policy = Policy {
         criteria: cfg.models.clone(),
@@ -352,6 +420,14 @@ pub fn anonymize_file(
         });
     };
     let applied = qt.apply(&policy, &best.levels)?;
+    let after = qt.released_classes(&policy, &best.levels)?;
+    let after_sizes: Vec<u64> = after.iter().map(|c| c.0).collect();
+    let after_population: Vec<u64> = after.iter().map(|c| c.1).collect();
+    let risk_after = Risk::against_population(
+        &after_sizes,
+        has_subset.then_some(after_population.as_slice()),
+        population_size,
+    )?;
 
     // Write into a staging folder, then rename: a release appears whole or not at all.
     let staging = out.with_extension("partial");
@@ -467,6 +543,8 @@ pub fn anonymize_file(
         .collect();
     let report = AnonymizeReport {
         rows: table.rows as u64,
+        subset_rows: has_subset.then(|| qt.subset_rows()),
+        population_size,
         released_rows,
         suppressed_rows: best.suppressed_rows,
         classes: class_sizes.len() as u64,
@@ -477,8 +555,8 @@ pub fn anonymize_file(
             .map(|((c, h), &l)| (c.name.clone(), l, (h.height() - 1) as u8))
             .collect(),
         loss: best.loss,
-        risk_before: Risk::of(qt.tuple_sizes()),
-        risk_after: Risk::of(class_sizes.values().copied()),
+        risk_before,
+        risk_after,
         highest_risk_rows,
         policy,
         search: result.stats,
@@ -508,6 +586,33 @@ pub fn anonymize_file(
     std::fs::rename(&staging, out).map_err(Error::io(out))?;
     steps.write = clock.elapsed().as_secs_f64() - steps.read - steps.search;
     Ok((report, steps))
+}
+
+/// The research subset's flags from a column of `true`/`false` (or `1`/`0`, `yes`/`no`).
+fn subset_flags(col: &Column, input: &Path) -> Result<Vec<bool>> {
+    let by_value: Vec<Option<bool>> = col
+        .values
+        .iter()
+        .map(|v| match v.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Some(true),
+            "false" | "0" | "no" => Some(false),
+            _ => None,
+        })
+        .collect();
+    col.codes
+        .iter()
+        .enumerate()
+        .map(|(r, &code)| {
+            by_value[code as usize].ok_or_else(|| Error::Input {
+                path: input.to_path_buf(),
+                line: r + 2,
+                reason: format!(
+                    "subset_column {:?} must be true or false (or 1/0, yes/no)",
+                    col.name
+                ),
+            })
+        })
+        .collect()
 }
 
 /// The keyed pseudonym of `value`: HMAC-SHA-256 under `key`, 128 bits in hex.

@@ -27,6 +27,17 @@ pub struct Encoded {
     pub(crate) sensitive_counts: Vec<u64>,
     /// The sensitive attribute's hierarchy, for hierarchical t-closeness.
     pub(crate) sensitive_hierarchy: Option<Hierarchy>,
+    /// The research subset (δ-presence); `None`: every row may be released.
+    pub(crate) subset: Option<Subset>,
+}
+
+/// A research subset of the rows.
+#[derive(Debug, Clone)]
+pub(crate) struct Subset {
+    /// Per row, whether it is in the subset.
+    pub(crate) rows: Vec<bool>,
+    /// Rows in it.
+    pub(crate) len: usize,
 }
 
 /// The classes of one node.
@@ -39,6 +50,9 @@ pub(crate) struct Classes {
     /// Per class, `(sensitive value, rows)` sorted by value; empty without a sensitive
     /// attribute.
     pub sensitive: Vec<Vec<(u32, u32)>>,
+    /// Per class, its rows in the population when there is a research subset (`count` then
+    /// counts the subset's rows); empty without one.
+    pub population: Vec<u32>,
 }
 
 impl Classes {
@@ -127,6 +141,7 @@ impl Encoded {
             rep: (0..count.len() as u32).collect(),
             count,
             sensitive: sens,
+            population: Vec::new(),
         };
         Encoded {
             hierarchies,
@@ -136,6 +151,7 @@ impl Encoded {
             leaf_counts,
             sensitive_counts,
             sensitive_hierarchy: sensitive.and_then(|s| s.2),
+            subset: None,
         }
     }
 
@@ -144,9 +160,9 @@ impl Encoded {
         self.hierarchies.len()
     }
 
-    /// Rows.
+    /// Rows that may be released: the research subset's, or every row.
     pub(crate) fn rows(&self) -> usize {
-        self.row_tuple.len()
+        self.subset.as_ref().map_or(self.row_tuple.len(), |s| s.len)
     }
 
     /// The leaf id of quasi-identifier `j` in tuple `t`.
@@ -233,6 +249,7 @@ impl Encoded {
     ) -> (Classes, Vec<u32>) {
         let mut out = Classes::default();
         let with_sensitive = !from.sensitive.is_empty();
+        let with_population = !from.population.is_empty();
         let mut into = Vec::with_capacity(from.len());
         for (c, &t) in from.rep.iter().enumerate() {
             let next = out.rep.len() as u32;
@@ -243,8 +260,14 @@ impl Encoded {
                 if with_sensitive {
                     out.sensitive.push(Vec::new());
                 }
+                if with_population {
+                    out.population.push(0);
+                }
             }
             out.count[k as usize] += from.count[c];
+            if with_population {
+                out.population[k as usize] += from.population[c];
+            }
             if with_sensitive {
                 for &(v, n) in &from.sensitive[c] {
                     add_value(&mut out.sensitive[k as usize], v, n);
@@ -269,6 +292,42 @@ impl Encoded {
             }
         }
         ids.into_iter().map(u128::from).collect()
+    }
+}
+
+impl Encoded {
+    /// Marks the research subset (δ-presence): the tuples stay those of every row (the
+    /// population), their `population` counts every row, and `count`, the sensitive
+    /// histograms and the per-leaf counts count the subset's rows only. `sensitive` gives the
+    /// sensitive value id of every row, as given to [`Encoded::new`].
+    pub(crate) fn restrict_to_subset(&mut self, subset: Vec<bool>, sensitive: Option<&[u32]>) {
+        let tuples = self.bottom.len();
+        let mut count = vec![0u32; tuples];
+        let mut sens: Vec<Vec<(u32, u32)>> = vec![Vec::new(); tuples];
+        for leaf in &mut self.leaf_counts {
+            leaf.iter_mut().for_each(|c| *c = 0);
+        }
+        self.sensitive_counts.iter_mut().for_each(|c| *c = 0);
+        for (r, (&t, &inside)) in self.row_tuple.iter().zip(&subset).enumerate() {
+            if !inside {
+                continue;
+            }
+            count[t as usize] += 1;
+            for j in 0..self.hierarchies.len() {
+                let leaf = self.tuples[t as usize * self.hierarchies.len() + j];
+                self.leaf_counts[j][leaf as usize] += 1;
+            }
+            if let Some(values) = sensitive {
+                add_value(&mut sens[t as usize], values[r], 1);
+                self.sensitive_counts[values[r] as usize] += 1;
+            }
+        }
+        self.bottom.population = std::mem::replace(&mut self.bottom.count, count);
+        if !self.bottom.sensitive.is_empty() {
+            self.bottom.sensitive = sens;
+        }
+        let len = subset.iter().filter(|&&b| b).count();
+        self.subset = Some(Subset { rows: subset, len });
     }
 }
 
@@ -309,5 +368,31 @@ mod tests {
         let (all, _) = e.rollup(&e.bottom, &[1, 2]);
         assert_eq!(all.count, vec![5]);
         assert_eq!(all.sensitive, vec![vec![(0, 2), (1, 3)]]);
+    }
+
+    #[test]
+    fn a_research_subset_counts_apart_from_the_population() {
+        let sex = h("M;*\nF;*\n");
+        let age = h("1;0-4;*\n2;0-4;*\n7;5-9;*\n");
+        let cols = vec![vec![0, 0, 1, 1, 0], vec![0, 1, 2, 2, 0]];
+        let values = [0, 1, 1, 0, 1];
+        let mut e = Encoded::new(vec![sex, age], &cols, Some((&values, 2, None)));
+        e.restrict_to_subset(vec![true, false, true, false, false], Some(&values));
+        assert_eq!(e.rows(), 2);
+        // Tuples: (M,1) rows 0 and 4, (M,2) row 1, (F,7) rows 2 and 3.
+        assert_eq!(e.bottom.count, vec![1, 0, 1]);
+        assert_eq!(e.bottom.population, vec![2, 1, 2]);
+        assert_eq!(e.bottom.sensitive, vec![vec![(0, 1)], vec![], vec![(1, 1)]]);
+        assert_eq!(e.sensitive_counts, vec![1, 1]);
+        assert_eq!(e.leaf_counts[0], vec![1, 1]);
+        let (mid, _) = e.rollup(&e.bottom, &[0, 1]);
+        let mut pairs: Vec<(u32, u32)> = mid
+            .count
+            .iter()
+            .copied()
+            .zip(mid.population.iter().copied())
+            .collect();
+        pairs.sort_unstable();
+        assert_eq!(pairs, vec![(1, 2), (1, 3)]);
     }
 }

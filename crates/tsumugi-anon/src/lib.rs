@@ -41,6 +41,7 @@ mod lifecourse;
 mod manifest;
 mod metric;
 mod package;
+mod population;
 mod privacy;
 mod quasi;
 mod report_html;
@@ -62,13 +63,15 @@ pub use crate::lifecourse::{
 };
 pub use crate::manifest::{ApprovalRef, FileEntry, Manifest};
 pub use crate::metric::{Aggregate, InfoLoss, Metric};
+pub use crate::population::{PopulationUniqueness, UniquenessModel, population_uniqueness};
 pub use crate::privacy::Criterion;
 pub use crate::quasi::{Policy, QuasiTable, Sensitive, Strategy};
-pub use crate::risk::Risk;
+pub use crate::risk::{JournalistRisk, Risk};
 
 /// Why a lifecourse release meets its claims (k persons per class, peculiar codes, cuts,
-/// opt-outs).
+/// opt-outs), and why δ-presence holds over a research subset.
 #[doc = include_str!("../docs/guarantees/lifecourse_release.md")]
+#[doc = include_str!("../docs/guarantees/d_presence.md")]
 pub mod guarantees {}
 pub use crate::search::{NodeResult, SearchResult, SearchStats};
 pub use crate::table::{Column, CsvFormat, Table, detect_delimiter};

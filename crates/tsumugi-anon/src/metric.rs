@@ -349,8 +349,10 @@ impl MetricTables {
                 }
             }
             Metric::Aecs => {
-                let kept_classes = kept.iter().filter(|k| **k).count();
-                let any_suppressed = kept.iter().any(|k| !k);
+                // Classes with no row to release (of the population alone) do not count.
+                let with_rows = || kept.iter().zip(&classes.count).filter(|e| *e.1 > 0);
+                let kept_classes = with_rows().filter(|e| *e.0).count();
+                let any_suppressed = with_rows().any(|e| !*e.0);
                 let classes = kept_classes + usize::from(any_suppressed);
                 InfoLoss {
                     value: vec![if classes == 0 {

@@ -13,7 +13,13 @@
 //!   the table's is at most `t`, with equal ground distance (half the L1 distance) or the
 //!   hierarchical distance of the sensitive attribute's hierarchy;
 //! - average re-identification risk: classes over released rows at most a threshold (a
-//!   property of the whole release, checked after suppression).
+//!   property of the whole release, checked after suppression);
+//! - δ-presence (Nergiz et al. 2007): the input is the population and only a research
+//!   subset of it is released; every class must have `δmin ≤ subset rows / population rows ≤
+//!   δmax`. Every other model counts the subset's rows. A class with no subset row releases
+//!   nothing and cannot be suppressed: if it fails (δ = 0 < δmin) the node fails, whatever the
+//!   other models say (ARX lets a failing k-anonymity hide that failure; we do not, which is
+//!   also what keeps the model monotonic without suppression).
 
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +66,14 @@ pub enum Criterion {
         /// The greatest average risk, 0–1.
         risk: f64,
     },
+    /// δ-presence: in every class, the research subset's rows over the population's rows
+    /// lie within `delta_min`–`delta_max` (needs a research subset: `subset_column`).
+    DPresence {
+        /// The least share, 0–1.
+        delta_min: f64,
+        /// The greatest share, 0–1.
+        delta_max: f64,
+    },
 }
 
 impl Criterion {
@@ -67,20 +81,25 @@ impl Criterion {
     pub fn needs_sensitive(&self) -> bool {
         !matches!(
             self,
-            Criterion::KAnonymity { .. } | Criterion::AverageRisk { .. }
+            Criterion::KAnonymity { .. }
+                | Criterion::AverageRisk { .. }
+                | Criterion::DPresence { .. }
         )
     }
 
     /// Whether the model is monotonic: a node above an acceptable one is acceptable. With
     /// suppression that holds for k-anonymity and distinct l-diversity only (a class that
     /// passes still passes merged with one that fails); without suppression the other
-    /// l-diversity variants are monotonic too (every class passes, and so does their merge).
+    /// l-diversity variants are monotonic too (every class passes, and so does their merge),
+    /// and so is δ-presence (ARX's classification: the share of a merged class lies between
+    /// the shares of its parts; with suppression, a suppressed class merged into a kept one
+    /// can push it out of range).
     pub fn monotonic(&self, suppression_allowed: bool) -> bool {
         match self {
             Criterion::KAnonymity { .. } | Criterion::DistinctLDiversity { .. } => true,
-            Criterion::EntropyLDiversity { .. } | Criterion::RecursiveClDiversity { .. } => {
-                !suppression_allowed
-            }
+            Criterion::EntropyLDiversity { .. }
+            | Criterion::RecursiveClDiversity { .. }
+            | Criterion::DPresence { .. } => !suppression_allowed,
             _ => false,
         }
     }
@@ -97,10 +116,24 @@ pub(crate) struct Models<'a> {
 }
 
 impl Models<'_> {
-    /// Whether a class of `count` rows with sensitive histogram `hist` satisfies every
-    /// per-class model.
-    pub(crate) fn class_ok(&self, count: u32, hist: &[(u32, u32)]) -> bool {
+    /// Whether a class of `count` rows (of the research subset, if there is one) within
+    /// `population` rows, with sensitive histogram `hist`, satisfies every per-class model.
+    /// A class with no subset row is checked against δ-presence only.
+    pub(crate) fn class_ok(&self, count: u32, population: u32, hist: &[(u32, u32)]) -> bool {
+        if count == 0 {
+            return self.criteria.iter().all(|c| match *c {
+                Criterion::DPresence { delta_min, .. } => delta_min <= 0.0,
+                _ => true,
+            });
+        }
         self.criteria.iter().all(|c| match *c {
+            Criterion::DPresence {
+                delta_min,
+                delta_max,
+            } => {
+                let delta = f64::from(count) / f64::from(population.max(count));
+                (delta_min..=delta_max).contains(&delta)
+            }
             Criterion::KAnonymity { k } => count >= k,
             Criterion::DistinctLDiversity { l } => hist.len() >= l as usize,
             Criterion::EntropyLDiversity { l } => entropy_ok(hist, count, l),
@@ -228,9 +261,9 @@ mod tests {
     fn l_diversity_variants() {
         let overall = [10, 10, 10];
         let hist = [(0, 6), (1, 2), (2, 2)];
-        let m = |c: Criterion| models(&[c], &overall, None).class_ok(10, &hist);
+        let m = |c: Criterion| models(&[c], &overall, None).class_ok(10, 10, &hist);
         let c = [Criterion::DistinctLDiversity { l: 3 }];
-        assert!(models(&c, &overall, None).class_ok(10, &hist));
+        assert!(models(&c, &overall, None).class_ok(10, 10, &hist));
         assert!(!m(Criterion::DistinctLDiversity { l: 4 }));
         // entropy of (.6,.2,.2) = 0.950 nats: l = e^0.95 = 2.59
         assert!(m(Criterion::EntropyLDiversity { l: 2.5 }));
@@ -241,12 +274,38 @@ mod tests {
     }
 
     #[test]
+    fn d_presence_bounds_the_subset_share() {
+        let c = [
+            Criterion::DPresence {
+                delta_min: 0.1,
+                delta_max: 0.5,
+            },
+            Criterion::KAnonymity { k: 2 },
+        ];
+        let m = models(&c, &[], None);
+        assert!(m.class_ok(2, 4, &[]));
+        assert!(m.class_ok(2, 20, &[]));
+        assert!(!m.class_ok(3, 4, &[]), "share 0.75 > 0.5");
+        assert!(!m.class_ok(2, 21, &[]), "share 0.095 < 0.1");
+        assert!(!m.class_ok(1, 2, &[]), "k fails");
+        // A class of the population alone: δ = 0, below δmin, whatever k says.
+        assert!(!m.class_ok(0, 5, &[]));
+        let lax = [Criterion::DPresence {
+            delta_min: 0.0,
+            delta_max: 0.5,
+        }];
+        assert!(models(&lax, &[], None).class_ok(0, 5, &[]));
+        assert!(c[0].monotonic(false) && !c[0].monotonic(true));
+        assert!(!c[0].needs_sensitive());
+    }
+
+    #[test]
     fn t_closeness_distances() {
         let overall = [5, 5];
         let m = models(&[Criterion::EqualTCloseness { t: 0.2 }], &overall, None);
         assert!((m.equal_emd(&[(0, 7), (1, 3)], 10) - 0.2).abs() < 1e-12);
-        assert!(m.class_ok(10, &[(0, 7), (1, 3)]));
-        assert!(!m.class_ok(10, &[(0, 8), (1, 2)]));
+        assert!(m.class_ok(10, 10, &[(0, 7), (1, 3)]));
+        assert!(!m.class_ok(10, 10, &[(0, 8), (1, 2)]));
         let h = Hierarchy::parse_arx("a;x;*\nb;x;*\nc;y;*\nd;y;*\n", b';').unwrap();
         let overall = [1, 1, 1, 1];
         let m = models(&[], &overall, Some(&h));

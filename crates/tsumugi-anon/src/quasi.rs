@@ -118,10 +118,89 @@ impl QuasiTable {
         })
     }
 
+    /// As [`QuasiTable::new`], with a research subset (δ-presence): `subset[row]` says
+    /// whether the row is in it. The table is the population; only subset rows are
+    /// released, and every model but δ-presence counts subset rows only (ARX's `DataSubset`).
+    ///
+    /// # Guarantee
+    /// Under a policy with [`Criterion::DPresence`], every class of the rows
+    /// [`QuasiTable::apply`] releases holds between `delta_min` and `delta_max` of the
+    /// population's rows with the same generalized values, no row outside the subset is
+    /// released, and with `delta_min > 0` every generalized combination of the population
+    /// has a subset row (`crates/tsumugi-anon/docs/guarantees/d_presence.md`).
+    ///
+    /// # Errors
+    /// As [`QuasiTable::new`]; [`Error::InvalidConfig`] when `subset` does not have one flag
+    /// per row.
+    pub fn with_subset(
+        quasi: &[(&Column, &Hierarchy)],
+        sensitive: Option<Sensitive<'_>>,
+        subset: Vec<bool>,
+    ) -> Result<QuasiTable> {
+        let mut table = QuasiTable::new(quasi, sensitive)?;
+        if subset.len() != table.encoded.row_tuple.len() {
+            return Err(Error::InvalidConfig(format!(
+                "the research subset has {} flags for {} rows",
+                subset.len(),
+                table.encoded.row_tuple.len()
+            )));
+        }
+        let values: Option<Vec<u32>> = sensitive.map(|s| match s.hierarchy {
+            // `new` has checked that every value is a leaf.
+            Some(h) => s
+                .column
+                .codes
+                .iter()
+                .map(|&code| h.leaf(&s.column.values[code as usize]).unwrap_or(0))
+                .collect(),
+            None => s.column.codes.clone(),
+        });
+        table.encoded.restrict_to_subset(subset, values.as_deref());
+        Ok(table)
+    }
+
     /// Rows per distinct combination of quasi-identifier values, as given (the classes of the
-    /// bottom node).
+    /// bottom node; with a research subset, its rows, 0 for combinations only the population
+    /// has).
     pub fn tuple_sizes(&self) -> impl Iterator<Item = u64> + '_ {
         self.encoded.bottom.count.iter().map(|&c| u64::from(c))
+    }
+
+    /// With a research subset, the population's rows per distinct combination (parallel to
+    /// [`QuasiTable::tuple_sizes`]); `None` without one.
+    pub fn tuple_population_sizes(&self) -> Option<Vec<u64>> {
+        self.encoded.subset.as_ref().map(|_| {
+            self.encoded
+                .bottom
+                .population
+                .iter()
+                .map(|&c| u64::from(c))
+                .collect()
+        })
+    }
+
+    /// Rows that may be released: the research subset's, or all.
+    pub fn subset_rows(&self) -> u64 {
+        self.encoded.rows() as u64
+    }
+
+    /// The released classes of node `levels` under `policy`, as `(rows released, rows in the
+    /// population)`; the second equals the first without a research subset.
+    ///
+    /// # Errors
+    /// As [`QuasiTable::evaluate`].
+    pub fn released_classes(&self, policy: &Policy, levels: &[u8]) -> Result<Vec<(u64, u64)>> {
+        self.check_levels(levels)?;
+        let e = &self.encoded;
+        let (classes, _) = e.rollup(&e.bottom, levels);
+        let kept = self.with_search(policy, |s| s.kept(&classes))?;
+        Ok((0..classes.len())
+            .filter(|&c| kept[c] && classes.count[c] > 0)
+            .map(|c| {
+                let n = u64::from(classes.count[c]);
+                (n, classes.population.get(c).map_or(n, |&p| u64::from(p)))
+            })
+            .collect())
     }
 
     /// The quasi-identifiers' names, in lattice order.
@@ -156,6 +235,25 @@ impl QuasiTable {
             return Err(Error::InvalidConfig(format!(
                 "{c:?} needs a sensitive attribute; give one column the role \"sensitive\""
             )));
+        }
+        let delta = policy.criteria.iter().find_map(|c| match *c {
+            Criterion::DPresence {
+                delta_min,
+                delta_max,
+            } => Some((delta_min, delta_max)),
+            _ => None,
+        });
+        if let Some((min, max)) = delta {
+            if !(0.0 <= min && min <= max && max <= 1.0) {
+                return Err(Error::InvalidConfig(format!(
+                    "d_presence needs 0 ≤ delta_min ≤ delta_max ≤ 1 (got {min} and {max})"
+                )));
+            }
+            if self.encoded.subset.is_none() {
+                return Err(Error::InvalidConfig(
+                    "d_presence needs a research subset: set subset_column to a column of true/false".into(),
+                ));
+            }
         }
         if self.encoded.sensitive_hierarchy.is_none()
             && policy
@@ -230,7 +328,8 @@ impl QuasiTable {
     }
 
     /// Applies node `levels` under `policy`: per row, its generalized values (in
-    /// quasi-identifier order), or `None` when its class is suppressed.
+    /// quasi-identifier order), or `None` when its class is suppressed or, with a research
+    /// subset, the row is not in it.
     ///
     /// # Errors
     /// As [`QuasiTable::evaluate`].
@@ -240,10 +339,12 @@ impl QuasiTable {
         // Rolled up from the bottom, the class of tuple `t` is `into[t]`.
         let (classes, into) = e.rollup(&e.bottom, levels);
         let kept = self.with_search(policy, |s| s.kept(&classes))?;
+        let in_subset = |r: usize| e.subset.as_ref().is_none_or(|s| s.rows[r]);
         Ok(e.row_tuple
             .iter()
-            .map(|&t| {
-                kept[into[t as usize] as usize].then(|| {
+            .enumerate()
+            .map(|(r, &t)| {
+                (in_subset(r) && kept[into[t as usize] as usize]).then(|| {
                     (0..e.width())
                         .map(|j| {
                             e.hierarchies[j].label(usize::from(levels[j]), e.value(t, j, levels[j]))

@@ -156,7 +156,12 @@ impl Search<'_> {
         (0..classes.len())
             .map(|c| {
                 let hist = classes.sensitive.get(c).unwrap_or(&empty);
-                self.models.class_ok(classes.count[c], hist)
+                let population = classes
+                    .population
+                    .get(c)
+                    .copied()
+                    .unwrap_or(classes.count[c]);
+                self.models.class_ok(classes.count[c], population, hist)
             })
             .collect()
     }
@@ -179,8 +184,16 @@ impl Search<'_> {
             .filter(|(_, k)| !**k)
             .map(|(&c, _)| u64::from(c))
             .sum();
-        let released_classes = kept.iter().filter(|k| **k).count() as u64;
+        let released_classes = kept
+            .iter()
+            .zip(&classes.count)
+            .filter(|&(&k, &n)| k && n > 0)
+            .count() as u64;
+        // A class of the population alone (δ-presence) cannot be suppressed: failing, it
+        // fails the node.
+        let unsuppressible = kept.iter().zip(&classes.count).any(|(&k, &n)| !k && n == 0);
         let acceptable = suppressed <= self.limit_rows
+            && !unsuppressible
             && self
                 .models
                 .release_ok(released_classes, self.e.rows() as u64 - suppressed);

@@ -211,3 +211,233 @@ fn transforms_pseudonymize_top_code_and_microaggregate() {
     assert!(income_by_class.values().all(|v| v.len() == 1));
     assert!((total - (0..30).map(|i| 100.0 * i as f64).sum::<f64>()).abs() < 0.1);
 }
+
+/// δ-presence through `anon.toml`: the input is the population, `in_study` marks the research
+/// subset; only subset rows are released, every released class holds a share of the
+/// population's rows within the bounds, and the report carries journalist risk and
+/// population uniqueness before and after.
+#[test]
+fn d_presence_releases_the_subset_within_bounds_and_reports_population_risk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("population.csv");
+    let mut text = String::from("sex,age,in_study\n");
+    let mut study = 0;
+    for i in 0..300u32 {
+        // Ages 20–89 spread over the rows; three rows in seven in the study, unevenly.
+        let age = 20 + (i * 37) % 70;
+        let inside = (i * i + 3 * i + i / 70) % 7 < 3;
+        study += u64::from(inside);
+        text.push_str(&format!(
+            "{},{age},{}\n",
+            ["M", "F"][(i % 2) as usize],
+            if inside { "true" } else { "false" }
+        ));
+    }
+    std::fs::write(&input, &text).unwrap();
+    std::fs::write(tmp.path().join("sex.csv"), "M;*\nF;*\n").unwrap();
+    let base = "suppression_limit = 0.0\n\
+         models = [{ model = \"k_anonymity\", k = 3 }, { model = \"d_presence\", delta_min = 0.1, delta_max = 0.5 }]\n\
+         metric = { metric = \"loss\", gs_factor = 0.5, aggregate = \"geometric_mean\" }\n";
+    let columns = "[[column]]\nname = \"sex\"\nrole = \"quasi_identifying\"\nhierarchy = \"sex.csv\"\n\
+         [[column]]\nname = \"age\"\nrole = \"quasi_identifying\"\nhierarchy = { builder = \"age\" }\n";
+    let config = tmp.path().join("anon.toml");
+
+    // δ-presence without a subset is refused, and so is a subset column that is also a column.
+    let as_column = "[[column]]\nname = \"in_study\"\nrole = \"insensitive\"\n";
+    std::fs::write(&config, format!("{base}{columns}{as_column}")).unwrap();
+    let e = anonymize_file(&input, &config, &tmp.path().join("a")).unwrap_err();
+    assert!(
+        e.to_string().contains("d_presence needs a research subset"),
+        "{e}"
+    );
+    std::fs::write(
+        &config,
+        format!("subset_column = \"in_study\"\n{base}{columns}{as_column}"),
+    )
+    .unwrap();
+    let e = anonymize_file(&input, &config, &tmp.path().join("a")).unwrap_err();
+    assert!(e.to_string().contains("subset_column"), "{e}");
+
+    std::fs::write(
+        &config,
+        format!("subset_column = \"in_study\"\npopulation_size = 126146099\n{base}{columns}"),
+    )
+    .unwrap();
+    let out = tmp.path().join("rel");
+    let (report, _) = anonymize_file(&input, &config, &out).unwrap();
+    assert_eq!(report.rows, 300);
+    assert_eq!(report.subset_rows, Some(study));
+    assert_eq!(report.population_size, Some(126_146_099));
+    assert_eq!(report.suppressed_rows, 0);
+    assert_eq!(report.released_rows, study);
+
+    // Released classes, from data.csv (the subset column is not released).
+    let mut r = csv::Reader::from_path(out.join("data.csv")).unwrap();
+    assert_eq!(
+        r.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["sex", "age"]
+    );
+    let mut released: HashMap<(String, String), u64> = HashMap::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        *released
+            .entry((rec[0].to_owned(), rec[1].to_owned()))
+            .or_default() += 1;
+    }
+    assert_eq!(released.values().sum::<u64>(), study);
+    // The population's classes at the chosen levels, generalized independently.
+    let (table, _) = Table::read_csv(&input, None, None).unwrap();
+    let age_h = Builder::Age
+        .build(
+            table
+                .column("age")
+                .unwrap()
+                .values
+                .iter()
+                .map(String::as_str),
+        )
+        .unwrap();
+    let (sex_level, age_level) = (
+        report.generalization[0].1 as usize,
+        report.generalization[1].1 as usize,
+    );
+    let sex_label = |s: &str| {
+        if sex_level == 0 {
+            s.to_owned()
+        } else {
+            "*".to_owned()
+        }
+    };
+    let mut population: HashMap<(String, String), u64> = HashMap::new();
+    let mut in_study: HashMap<(String, String), u64> = HashMap::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let age = age_h.label(
+            age_level,
+            age_h.generalize(age_level, age_h.leaf(f[1]).unwrap()),
+        );
+        let key = (sex_label(f[0]), age.to_owned());
+        *population.entry(key.clone()).or_default() += 1;
+        *in_study.entry(key).or_default() += u64::from(f[2] == "true");
+    }
+    assert_eq!(
+        released,
+        in_study
+            .iter()
+            .filter(|e| *e.1 > 0)
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    );
+    for (class, &n) in &released {
+        let delta = n as f64 / population[class] as f64;
+        assert!((0.1..=0.5).contains(&delta), "{class:?}: {delta}");
+        assert!(n >= 3);
+    }
+    assert!(
+        population.keys().all(|k| in_study[k] > 0),
+        "δmin > 0: no class of the population alone"
+    );
+
+    // Journalist risk: against the population's classes.
+    let j = report.risk_after.journalist.as_ref().unwrap();
+    let smallest = released.keys().map(|k| population[k]).min().unwrap();
+    assert!((j.highest_risk - 1.0 / smallest as f64).abs() < 1e-12);
+    let mean: f64 = released
+        .iter()
+        .map(|(k, &n)| n as f64 / population[k] as f64)
+        .sum::<f64>()
+        / study as f64;
+    assert!((j.average_risk - mean).abs() < 1e-12);
+    assert!(j.highest_risk <= report.risk_after.highest_prosecutor_risk);
+    let before = report.risk_before.journalist.as_ref().unwrap();
+    assert!(before.highest_risk >= j.highest_risk);
+    assert_eq!(report.risk_before.rows, study);
+    // Population uniqueness against the given population size.
+    let p = report.risk_after.population.as_ref().unwrap();
+    assert!((p.sampling_fraction - study as f64 / 126_146_099.0).abs() < 1e-15);
+    assert_eq!(p.dankar, 0.0, "no sample uniques after 3-anonymity");
+    let pb = report.risk_before.population.as_ref().unwrap();
+    assert!(report.risk_before.sample_uniques > 0.0);
+    assert!(pb.dankar > 0.0 && pb.dankar_model.is_some(), "{pb:?}");
+    let json = std::fs::read_to_string(out.join("report.json")).unwrap();
+    for key in [
+        "\"subset_rows\"",
+        "\"journalist\"",
+        "\"dankar_model\"",
+        "\"d_presence\"",
+        "\"population_size\"",
+    ] {
+        assert!(json.contains(key), "{key}");
+    }
+
+    // A population smaller than the study is refused before anything is written.
+    let small = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("population_size = 126146099", "population_size = 100");
+    std::fs::write(&config, small).unwrap();
+    let e = anonymize_file(&input, &config, &tmp.path().join("c")).unwrap_err();
+    assert!(e.to_string().contains("population_size 100"), "{e}");
+    assert!(!tmp.path().join("c").exists() && !tmp.path().join("c.partial").exists());
+
+    // A subset flag that is neither true nor false names its line, not its value.
+    std::fs::write(&input, text.replacen(",true\n", ",maybe\n", 1)).unwrap();
+    let e = anonymize_file(&input, &config, &tmp.path().join("b")).unwrap_err();
+    assert!(matches!(&e, Error::Input { line: 2, .. }), "{e}");
+    assert!(!e.to_string().contains("maybe"), "{e}");
+}
+
+/// Population uniqueness at the adult table's scale (30,162 rows, all nine quasi-identifiers):
+/// the solvers converge, Dankar's rule picks as ARX's does, and the estimates behave as the
+/// sampling fraction moves from a census to a 0.02 % sample of Japan's population.
+#[test]
+fn population_uniqueness_of_adult_follows_dankars_rule() {
+    use tsumugi_anon::{Hierarchy, QuasiTable, UniquenessModel, population_uniqueness};
+    let (table, _) = Table::read_csv(&fixture("adult.csv"), None, None).unwrap();
+    let names = [
+        "sex",
+        "age",
+        "race",
+        "marital-status",
+        "education",
+        "native-country",
+        "workclass",
+        "occupation",
+        "salary-class",
+    ];
+    let hs: Vec<Hierarchy> = names
+        .iter()
+        .map(|q| Hierarchy::read_arx(&fixture(&format!("adult_hierarchy_{q}.csv")), b';').unwrap())
+        .collect();
+    let quasi: Vec<(&tsumugi_anon::Column, &Hierarchy)> = names
+        .iter()
+        .zip(&hs)
+        .map(|(q, h)| (table.column(q).unwrap(), h))
+        .collect();
+    let sizes: Vec<u64> = QuasiTable::new(&quasi, None)
+        .unwrap()
+        .tuple_sizes()
+        .collect();
+    let uniques = sizes.iter().filter(|&&s| s == 1).count() as f64;
+    // A census: every sample unique is a population unique (Zayatz exactly; the rule's pick
+    // close to it).
+    let census = population_uniqueness(sizes.iter().copied(), 30_162).unwrap();
+    assert!((census.zayatz.unwrap() - uniques / 30_162.0).abs() < 1e-12);
+    // Japan: f ≤ 0.1, Pitman.
+    let japan = population_uniqueness(sizes.iter().copied(), 126_146_099).unwrap();
+    assert_eq!(japan.dankar_model, Some(UniquenessModel::Pitman));
+    assert_eq!(Some(japan.dankar), japan.pitman);
+    // f ≈ 0.75: the smaller of Zayatz and SNB.
+    let large = population_uniqueness(sizes.iter().copied(), 40_000).unwrap();
+    let (z, snb) = (large.zayatz.unwrap(), large.snb.unwrap());
+    assert_eq!(large.dankar, z.min(snb));
+    let picked = if snb <= z {
+        UniquenessModel::Snb
+    } else {
+        UniquenessModel::Zayatz
+    };
+    assert_eq!(large.dankar_model, Some(picked));
+    // The larger the population, the smaller the share of it that is unique, and the larger
+    // the number of population uniques.
+    assert!(census.dankar > large.dankar && large.dankar > japan.dankar);
+    assert!(japan.dankar * 126_146_099.0 > large.dankar * 40_000.0);
+}

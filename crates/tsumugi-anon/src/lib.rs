@@ -63,7 +63,9 @@ pub use crate::lifecourse::{
 };
 pub use crate::manifest::{ApprovalRef, FileEntry, Manifest};
 pub use crate::metric::{Aggregate, InfoLoss, Metric};
-pub use crate::population::{PopulationUniqueness, UniquenessModel, population_uniqueness};
+pub use crate::population::{
+    PopulationUniqueness, UniquenessModel, japan_population_2020, population_uniqueness,
+};
 pub use crate::privacy::Criterion;
 pub use crate::quasi::{Policy, QuasiTable, Sensitive, Strategy};
 pub use crate::risk::{JournalistRisk, Risk};

@@ -88,6 +88,18 @@ pub struct PopulationUniqueness {
     pub dankar_model: Option<UniquenessModel>,
 }
 
+const PREFECTURES_CSV: &str = include_str!("../../../data/prefectures.csv");
+
+/// Japan's population at the 2020 census (令和2年国勢調査): the sum of `data/prefectures.csv`
+/// (126,146,099), the population a lifecourse release's persons are a sample of.
+pub fn japan_population_2020() -> u64 {
+    PREFECTURES_CSV
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit(',').next()?.trim().parse::<u64>().ok())
+        .sum()
+}
+
 /// Convergence limits of ARX's solver (`ARXSolverConfiguration`).
 const ACCURACY: f64 = 1e-6;
 const ITERATIONS_PER_TRY: u32 = 1_000;
@@ -511,6 +523,11 @@ pub(crate) fn ln_gamma(mut x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn japan_population_is_the_published_census_total() {
+        assert_eq!(japan_population_2020(), 126_146_099);
+    }
 
     const EULER: f64 = 0.577_215_664_901_532_9;
 

@@ -7,8 +7,13 @@ use super::{DatePolicy, LifecourseConfig, LifecourseReport, Measures, QuasiLevel
 use crate::report_html::HtmlReport;
 use crate::risk::Risk;
 
+/// A share as a percentage, with more digits for the small ones (population uniqueness).
 fn pct(x: f64) -> String {
-    format!("{:.2}%", x * 100.0)
+    if x > 0.0 && x < 1e-3 {
+        format!("{:.5}%", x * 100.0)
+    } else {
+        format!("{:.2}%", x * 100.0)
+    }
 }
 
 /// `report.html`: the report's figures as tables and charts, in Japanese and English.
@@ -105,6 +110,10 @@ pub(super) fn report_page(r: &LifecourseReport, cfg: &LifecourseConfig) -> Strin
                 &|x| x.records_at_highest_risk,
             ),
             named("標本一意 sample uniques", &|x| x.sample_uniques),
+            named(
+                "母集団一意(推定) population uniques, estimated against Japan's 2020 census population",
+                &|x| x.population.as_ref().map_or(0.0, |p| p.dankar),
+            ),
         ],
     );
     page.bars(

@@ -43,6 +43,7 @@ use self::persons::{anonymize_persons, class_sizes, pseudonymize_persons};
 use crate::manifest::{ApprovalRef, FileEntry, Manifest};
 use crate::metric::{InfoLoss, Metric};
 use crate::package::TableOut;
+use crate::population::japan_population_2020;
 use crate::risk::Risk;
 use crate::search::SearchStats;
 use crate::{Error, Result};
@@ -405,7 +406,7 @@ fn write_into(
             *metric,
             &first.first_years,
         )?,
-        Measures::Pseudonymized { region } => pseudonymize_persons(&persons, *region),
+        Measures::Pseudonymized { region } => pseudonymize_persons(&persons, *region)?,
     };
     let released: HashMap<i64, (usize, String)> = persons
         .iter()
@@ -418,7 +419,11 @@ fn write_into(
     for &n in sizes.values() {
         *class_size_counts.entry(n).or_default() += 1;
     }
-    let risk_after = Risk::of(sizes.values().copied());
+    let risk_after = Risk::against_population(
+        &sizes.values().copied().collect::<Vec<_>>(),
+        None,
+        Some(japan_population_2020()),
+    )?;
     let (classes, min_class) = (
         sizes.len() as u64,
         sizes.values().copied().min().unwrap_or(0),

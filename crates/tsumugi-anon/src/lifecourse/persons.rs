@@ -12,6 +12,7 @@ use super::{LifecourseConfig, QuasiLevel, RegionDetail, month};
 use crate::builders::Builder;
 use crate::hierarchy::{Hierarchy, HierarchyError};
 use crate::metric::{InfoLoss, Metric};
+use crate::population::japan_population_2020;
 use crate::privacy::Criterion;
 use crate::quasi::{Policy, QuasiTable, Strategy};
 use crate::risk::Risk;
@@ -268,11 +269,18 @@ pub(super) fn anonymize_persons(
         loss: Some(best.loss),
         suppressed: best.suppressed_rows,
         search: Some(result.stats),
-        risk_before: Risk::of(qt.tuple_sizes()),
+        risk_before: Risk::against_population(
+            &qt.tuple_sizes().collect::<Vec<_>>(),
+            None,
+            Some(japan_population_2020()),
+        )?,
     })
 }
 
-pub(super) fn pseudonymize_persons(persons: &[PersonRow], region: RegionDetail) -> PersonsOut {
+pub(super) fn pseudonymize_persons(
+    persons: &[PersonRow],
+    region: RegionDetail,
+) -> Result<PersonsOut> {
     let rows: Vec<Option<Vec<String>>> = persons
         .iter()
         .map(|p| {
@@ -289,8 +297,9 @@ pub(super) fn pseudonymize_persons(persons: &[PersonRow], region: RegionDetail) 
             ])
         })
         .collect();
-    let risk_before = Risk::of(class_sizes(&rows).into_values());
-    PersonsOut {
+    let sizes: Vec<u64> = class_sizes(&rows).into_values().collect();
+    let risk_before = Risk::against_population(&sizes, None, Some(japan_population_2020()))?;
+    Ok(PersonsOut {
         header: ["sex", "birth_month", "region", "death_date"]
             .map(str::to_owned)
             .to_vec(),
@@ -300,7 +309,7 @@ pub(super) fn pseudonymize_persons(persons: &[PersonRow], region: RegionDetail) 
         search: None,
         suppressed: 0,
         risk_before,
-    }
+    })
 }
 
 pub(super) fn class_sizes(rows: &[Option<Vec<String>>]) -> BTreeMap<&[String], u64> {

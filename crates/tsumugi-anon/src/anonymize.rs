@@ -45,9 +45,9 @@
 //! table's classes, with a subset) and the population-uniqueness estimates (with a population
 //! size or a subset). The input is CSV or Parquet. The folder gets `data.csv` and
 //! `data.parquet` (identifying columns dropped, quasi-identifiers generalized, suppressed rows
-//! left out), `report.json` (the node, its loss per attribute,
-//! suppression, classes, search figures) and `manifest.json` (SHA-256 of both and of the
-//! configuration). The same input and configuration give the same bytes.
+//! left out), `report.json` (the node, its loss per attribute, risk, suppression, classes,
+//! search figures), `report.html` (the same for people, with charts) and `manifest.json`
+//! (SHA-256 of every file and of the configuration). The same input and configuration give the same bytes.
 
 use std::path::{Path, PathBuf};
 
@@ -570,6 +570,9 @@ pub fn anonymize_file(
         .map_err(|e| Error::InvalidConfig(format!("report not serializable: {e}")))?;
     let report_path = staging.join("report.json");
     std::fs::write(&report_path, json(&report_value)?).map_err(Error::io(&report_path))?;
+    let page_path = staging.join("report.html");
+    std::fs::write(&page_path, crate::table_report::page(&report))
+        .map_err(Error::io(&page_path))?;
     let manifest = serde_json::json!({
         "manifest_version": 1,
         "kind": "anonymized table",
@@ -579,6 +582,7 @@ pub fn anonymize_file(
             FileEntry::of(&staging, "data.csv")?,
             FileEntry::of(&staging, "data.parquet")?,
             FileEntry::of(&staging, "report.json")?,
+            FileEntry::of(&staging, "report.html")?,
         ],
     });
     let manifest_path = staging.join("manifest.json");

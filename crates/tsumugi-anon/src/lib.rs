@@ -48,6 +48,7 @@ mod report_html;
 mod risk;
 mod search;
 mod table;
+mod table_report;
 
 pub use crate::anonymize::{
     AnonConfig, AnonymizeReport, ColumnConfig, HierarchySpec, Role, StepSeconds, Transform,

@@ -4,6 +4,18 @@
 
 use std::fmt::Write;
 
+use crate::metric::InfoLoss;
+use crate::risk::Risk;
+
+/// A share as a percentage, with more digits for the small ones (population uniqueness).
+pub(crate) fn pct(x: f64) -> String {
+    if x > 0.0 && x < 1e-3 {
+        format!("{:.5}%", x * 100.0)
+    } else {
+        format!("{:.2}%", x * 100.0)
+    }
+}
+
 /// An HTML page being built, section by section.
 pub(crate) struct HtmlReport {
     out: String,
@@ -117,6 +129,101 @@ impl HtmlReport {
             );
         }
         self.out.push_str("</svg></figure>\n");
+    }
+
+    /// The generalization table — per quasi-identifier its name, level (`l/max`) and what the
+    /// level means — with each one's information loss, and the loss as a chart.
+    pub(crate) fn generalization(
+        &mut self,
+        rows: &[(String, String, String)],
+        loss: Option<&InfoLoss>,
+    ) {
+        self.heading("一般化 Generalization");
+        let per = |j: usize| loss.and_then(|l| l.per_attribute.get(j)).copied();
+        let table: Vec<Vec<String>> = rows
+            .iter()
+            .enumerate()
+            .map(|(j, (name, level, meaning))| {
+                let l = per(j).map(|x| format!("{x:.4}")).unwrap_or_default();
+                vec![name.clone(), level.clone(), meaning.clone(), l]
+            })
+            .collect();
+        self.table(
+            &[
+                "quasi-identifier 準識別子",
+                "level 水準",
+                "released as 提供形式",
+                "loss 情報損失",
+            ],
+            &table,
+        );
+        let bars: Vec<(String, f64)> = rows
+            .iter()
+            .enumerate()
+            .filter_map(|(j, (name, _, _))| per(j).map(|x| (name.clone(), x)))
+            .collect();
+        if !bars.is_empty() {
+            self.bars(
+                "属性ごとの情報損失 Information loss per attribute (0 = none, 1 = all)",
+                &bars,
+                Some(1.0),
+                |x| format!("{x:.3}"),
+            );
+        }
+    }
+
+    /// The re-identification risk before and after, as a table and a chart.
+    pub(crate) fn risk(&mut self, heading: &str, before: &Risk, after: &Risk) {
+        self.heading(heading);
+        let row = |name: &str, f: &dyn Fn(&Risk) -> Option<f64>| -> Option<Vec<String>> {
+            let (b, a) = (f(before), f(after));
+            (b.is_some() || a.is_some()).then(|| {
+                let cell = |x: Option<f64>| x.map(pct).unwrap_or_else(|| "-".to_owned());
+                vec![name.to_owned(), cell(b), cell(a)]
+            })
+        };
+        let rows: Vec<Vec<String>> = [
+            row("最大リスク highest prosecutor risk", &|x| {
+                Some(x.highest_prosecutor_risk)
+            }),
+            row("平均リスク average prosecutor risk", &|x| {
+                Some(x.average_prosecutor_risk)
+            }),
+            row("最大リスクの割合 records at highest risk", &|x| {
+                Some(x.records_at_highest_risk)
+            }),
+            row("標本一意 sample uniques", &|x| Some(x.sample_uniques)),
+            row(
+                "ジャーナリストリスク(最大) journalist risk, highest",
+                &|x| x.journalist.as_ref().map(|j| j.highest_risk),
+            ),
+            row(
+                "母集団一意(推定) population uniques, estimated",
+                &|x| x.population.as_ref().map(|p| p.dankar),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        self.table(&["", "before 加工前", "after 加工後"], &rows);
+        if let Some(p) = &after.population {
+            self.paragraph(&format!(
+                "母集団 population {} (sampling fraction 抽出率 {}); model モデル {}.",
+                p.population_size,
+                pct(p.sampling_fraction),
+                p.dankar_model
+                    .map_or("none (no sample uniques)".to_owned(), |m| format!("{m:?}"))
+            ));
+        }
+        self.bars(
+            "最大リスク Highest prosecutor risk (before → after)",
+            &[
+                ("before 加工前".into(), before.highest_prosecutor_risk),
+                ("after 加工後".into(), after.highest_prosecutor_risk),
+            ],
+            Some(1.0),
+            pct,
+        );
     }
 
     /// The finished page.

@@ -5,16 +5,6 @@ use std::collections::BTreeMap;
 
 use super::{DatePolicy, LifecourseConfig, LifecourseReport, Measures, QuasiLevel};
 use crate::report_html::HtmlReport;
-use crate::risk::Risk;
-
-/// A share as a percentage, with more digits for the small ones (population uniqueness).
-fn pct(x: f64) -> String {
-    if x > 0.0 && x < 1e-3 {
-        format!("{:.5}%", x * 100.0)
-    } else {
-        format!("{:.2}%", x * 100.0)
-    }
-}
 
 /// `report.html`: the report's figures as tables and charts, in Japanese and English.
 pub(super) fn report_page(r: &LifecourseReport, cfg: &LifecourseConfig) -> String {
@@ -43,90 +33,23 @@ pub(super) fn report_page(r: &LifecourseReport, cfg: &LifecourseConfig) -> Strin
         ],
     );
     if !r.quasi_identifiers.is_empty() {
-        page.heading("一般化 Generalization");
-        let rows: Vec<Vec<String>> = r
+        let rows: Vec<(String, String, String)> = r
             .quasi_identifiers
             .iter()
-            .enumerate()
-            .map(|(j, q)| {
-                let loss = r
-                    .loss
-                    .as_ref()
-                    .and_then(|l| l.per_attribute.get(j))
-                    .map(|x| format!("{x:.4}"))
-                    .unwrap_or_default();
-                vec![
+            .map(|q| {
+                (
                     q.name.clone(),
                     format!("{}/{}", q.level, q.max_level),
                     q.meaning.clone(),
-                    loss,
-                ]
+                )
             })
             .collect();
-        page.table(
-            &[
-                "quasi-identifier 準識別子",
-                "level 水準",
-                "released as 提供形式",
-                "loss 情報損失",
-            ],
-            &rows,
-        );
-        if let Some(loss) = &r.loss
-            && !loss.per_attribute.is_empty()
-        {
-            let bars: Vec<(String, f64)> = r
-                .quasi_identifiers
-                .iter()
-                .zip(&loss.per_attribute)
-                .map(|(q, &x)| (q.name.clone(), x))
-                .collect();
-            page.bars(
-                "属性ごとの情報損失 Information loss per attribute (0 = none, 1 = all)",
-                &bars,
-                Some(1.0),
-                |x| format!("{x:.3}"),
-            );
-        }
+        page.generalization(&rows, r.loss.as_ref());
     }
-    page.heading("再識別リスク Re-identification risk (persons)");
-    let risk_rows = |f: &dyn Fn(&Risk) -> f64| vec![pct(f(&r.risk_before)), pct(f(&r.risk_after))];
-    let named = |name: &str, f: &dyn Fn(&Risk) -> f64| {
-        let mut row = vec![name.to_owned()];
-        row.extend(risk_rows(f));
-        row
-    };
-    page.table(
-        &["", "before 加工前", "after 加工後"],
-        &[
-            named("最大リスク highest prosecutor risk", &|x| {
-                x.highest_prosecutor_risk
-            }),
-            named("平均リスク average prosecutor risk", &|x| {
-                x.average_prosecutor_risk
-            }),
-            named(
-                "最大リスクの人の割合 persons at highest risk",
-                &|x| x.records_at_highest_risk,
-            ),
-            named("標本一意 sample uniques", &|x| x.sample_uniques),
-            named(
-                "母集団一意(推定) population uniques, estimated against Japan's 2020 census population",
-                &|x| x.population.as_ref().map_or(0.0, |p| p.dankar),
-            ),
-        ],
-    );
-    page.bars(
-        "最大リスク Highest prosecutor risk (before → after)",
-        &[
-            (
-                "before 加工前".into(),
-                r.risk_before.highest_prosecutor_risk,
-            ),
-            ("after 加工後".into(), r.risk_after.highest_prosecutor_risk),
-        ],
-        Some(1.0),
-        pct,
+    page.risk(
+        "再識別リスク Re-identification risk (persons)",
+        &r.risk_before,
+        &r.risk_after,
     );
     if !r.class_sizes.is_empty() {
         page.heading("同値クラス Equivalence classes");

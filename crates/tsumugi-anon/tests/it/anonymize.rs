@@ -48,7 +48,15 @@ fn adult_release_is_5_anonymous_and_reproducible() {
 
     let again = tmp.path().join("again");
     anonymize_file(&fixture("adult.csv"), &fixture("anon.toml"), &again).unwrap();
-    for f in ["data.csv", "data.parquet", "report.json", "manifest.json"] {
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("Information loss per attribute"));
+    for f in [
+        "data.csv",
+        "data.parquet",
+        "report.json",
+        "report.html",
+        "manifest.json",
+    ] {
         assert_eq!(
             std::fs::read(out.join(f)).unwrap(),
             std::fs::read(again.join(f)).unwrap(),

@@ -80,25 +80,42 @@ pub(super) fn code_decisions(
     anonymized: bool,
     k: u32,
 ) -> Result<(CodeDecisions, Option<Cuts>)> {
-    let mut holders = Holders::default();
-    let mut values: HashMap<(Code, i64), (f64, f64)> = HashMap::new();
+    // Codes interned once; per distinct (code, person) the value range, so the hierarchy
+    // counting below sees each holder once however many events they have.
+    let mut ids: HashMap<Code, u32> = HashMap::new();
+    let mut codes: Vec<Code> = Vec::new();
+    let mut pairs: HashMap<(u32, i64), Option<(f64, f64)>> = HashMap::new();
     for path in store.lifecourse_event_files()? {
         for batch in store.read_events(&path)? {
             for row in batch? {
                 if !released.contains_key(&row.key) || removed_kind(row.event.kind, anonymized) {
                     continue;
                 }
-                let Some(code) = &row.event.code else {
+                let Some(code) = row.event.code else {
                     continue;
                 };
-                holders.add(code, row.key);
+                let id = match ids.get(&code) {
+                    Some(&id) => id,
+                    None => {
+                        let id = codes.len() as u32;
+                        ids.insert(code.clone(), id);
+                        codes.push(code);
+                        id
+                    }
+                };
+                let range = pairs.entry((id, row.key)).or_insert(None);
                 if let Some(v) = row.event.value.filter(|v| v.is_finite()) {
-                    let e = values.entry((code.clone(), row.key)).or_insert((v, v));
-                    e.0 = e.0.min(v);
-                    e.1 = e.1.max(v);
+                    let (lo, hi) = range.get_or_insert((v, v));
+                    *lo = lo.min(v);
+                    *hi = hi.max(v);
                 }
             }
         }
+    }
+    drop(ids);
+    let mut holders = Holders::default();
+    for &(id, person) in pairs.keys() {
+        holders.add(&codes[id as usize], person);
     }
     let decisions = if anonymized {
         holders.decide(k)
@@ -107,10 +124,11 @@ pub(super) fn code_decisions(
     };
     let cuts = if anonymized {
         let mut ranges = ValueRanges::default();
-        for ((code, person), (lo, hi)) in &values {
-            if let Some(r) = decisions.get(code) {
-                ranges.add(&code.system, &r.label, *person, *lo);
-                ranges.add(&code.system, &r.label, *person, *hi);
+        for (&(id, person), range) in &pairs {
+            let code = &codes[id as usize];
+            if let (Some((lo, hi)), Some(r)) = (range, decisions.get(code)) {
+                ranges.add(&code.system, &r.label, person, *lo);
+                ranges.add(&code.system, &r.label, person, *hi);
             }
         }
         Some(ranges.cuts(k))

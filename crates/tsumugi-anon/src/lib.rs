@@ -38,6 +38,7 @@ mod groupify;
 mod hierarchy;
 mod lattice;
 mod lifecourse;
+mod local;
 mod manifest;
 mod metric;
 mod package;
@@ -62,6 +63,7 @@ pub use crate::lifecourse::{
     CodeStats, DatePolicy, FirstYear, LifecourseConfig, LifecourseRelease, LifecourseReport,
     Measures, QuasiLevel, RegionDetail, derive_release_key, pseudonym, write_lifecourse_release,
 };
+pub use crate::local::{LocalRecoding, LocalSummary};
 pub use crate::manifest::{ApprovalRef, FileEntry, Manifest};
 pub use crate::metric::{Aggregate, InfoLoss, Metric};
 pub use crate::population::{

@@ -55,7 +55,7 @@ pub use crate::anonymize::{
     AnonConfig, AnonymizeReport, ColumnConfig, HierarchySpec, Role, StepSeconds, Transform,
     anonymize_file,
 };
-pub use crate::builders::Builder;
+pub use crate::builders::{Builder, OrderLabel};
 pub use crate::error::{Error, Result};
 pub use crate::hierarchy::{Hierarchy, HierarchyError};
 pub use crate::lattice::Lattice;

@@ -187,6 +187,65 @@ fn meets(c: &Criterion, values: &[u8], overall: &[u8]) -> bool {
     }
 }
 
+/// `anon.toml` with the ordering builder and local recoding: a severity scale in its own
+/// order, ages in runs of 5 then 2; every class holds k rows and every released value is a
+/// label of its built hierarchy.
+#[test]
+fn ordering_builder_and_local_recoding_through_anon_toml() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("t.csv");
+    let scale = ["軽症", "中等症", "重症", "最重症"];
+    let mut text = String::from("age,severity\n");
+    for i in 0..60 {
+        text.push_str(&format!(
+            "{},{}\n",
+            30 + (i * 7) % 23,
+            scale[i % 3 + i / 50]
+        ));
+    }
+    std::fs::write(&input, text).unwrap();
+    let config = tmp.path().join("anon.toml");
+    std::fs::write(
+        &config,
+        "suppression_limit = 0.05\nmodels = [{ model = \"k_anonymity\", k = 3 }]\nstrategy = \"local\"\n\
+         [[column]]\nname = \"age\"\nrole = \"quasi_identifying\"\nhierarchy = { builder = \"ordering\", sizes = [5, 2] }\n\
+         [[column]]\nname = \"severity\"\nrole = \"quasi_identifying\"\n\
+         hierarchy = { builder = \"ordering\", sizes = [2], label = \"set\", order = [\"軽症\", \"中等症\", \"重症\", \"最重症\"] }\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("rel");
+    let (report, _) = anonymize_file(&input, &config, &out).unwrap();
+    assert!(report.min_class >= 3);
+    assert!(report.suppressed_rows <= 3);
+    let summary = report.local.as_ref().unwrap();
+    assert!(summary.classes > 1, "{summary:?}");
+    let (table, _) = tsumugi_anon::Table::read_csv(&input, None, None).unwrap();
+    let builders: Vec<tsumugi_anon::Builder> = [
+        "builder = \"ordering\"\nsizes = [5, 2]",
+        "builder = \"ordering\"\nsizes = [2]\nlabel = \"set\"\norder = [\"軽症\", \"中等症\", \"重症\", \"最重症\"]",
+    ]
+    .iter()
+    .map(|t| toml::from_str(t).unwrap())
+    .collect();
+    let classes = class_sizes(&out);
+    assert!(classes.values().all(|&n| n >= 3));
+    for (j, (name, b)) in ["age", "severity"].iter().zip(&builders).enumerate() {
+        let col = table.column(name).unwrap();
+        let h = b.build(col.values.iter().map(String::as_str)).unwrap();
+        let labels: Vec<&str> = (0..h.height())
+            .flat_map(|l| (0..h.width(l)).map(move |g| (l, g)))
+            .map(|(l, g)| h.label(l, g as u32))
+            .collect();
+        for class in classes.keys() {
+            assert!(
+                labels.contains(&class[j].as_str()),
+                "{name}: {:?}",
+                class[j]
+            );
+        }
+    }
+}
+
 /// A label that reads the same at two levels (leaf `X`, and the group `X` of `Z` and `W`):
 /// the two classes it labels are one class of the release, and are counted and checked as
 /// one.

@@ -24,6 +24,8 @@
 //!
 //! The work is on the distinct tuples with their row counts (`groupify`'s `Encoded`), never on
 //! rows: a part is a slice of a permutation of the tuples, reordered in place at each split.
+//! The candidate splits of a large part (one per quasi-identifier) are counted in parallel and
+//! compared in quasi-identifier order, so the result does not depend on the threads.
 //!
 //! **Loss of a local recoding.** Every metric is computed cell by cell (`metric.rs`,
 //! `evaluate_local`): a released cell labelled `G` at level `l` costs, for ARX's Loss, the
@@ -33,6 +35,7 @@
 //! class has the same levels the figures are exactly those of that lattice node, so the two
 //! strategies can be compared.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
@@ -111,18 +114,25 @@ struct Split {
     gain: f64,
 }
 
-/// The state of one recoding.
+/// What one recoding reads (shared by the candidate splits counted in parallel).
 struct Mondrian<'a> {
     e: &'a Encoded,
     models: Models<'a>,
     need_hist: bool,
-    /// Per quasi-identifier, a slot per value id (`u32::MAX` when free).
-    slots: Vec<Vec<u32>>,
-    /// A slot per sensitive value.
-    dense: Vec<u32>,
     /// Per quasi-identifier, `1 / (domain − 1)` (0 for a domain of one).
     scale: Vec<f64>,
 }
+
+/// Working memory of one candidate split: a slot per value id of its quasi-identifier
+/// (`u32::MAX` when free), and a count per sensitive value (0 when free). Both are left free
+/// after each use.
+struct Scratch {
+    slots: Vec<u32>,
+    dense: Vec<u32>,
+}
+
+/// Parts of at least this many tuples have their candidate splits counted in parallel.
+const PARALLEL_MIN: usize = 4096;
 
 impl Mondrian<'_> {
     fn leaf(&self, t: u32, j: usize) -> u32 {
@@ -136,14 +146,14 @@ impl Mondrian<'_> {
     }
 
     /// The sensitive histogram of `tuples` (empty without a model that needs one).
-    fn hist(&mut self, tuples: impl Iterator<Item = u32>) -> Vec<(u32, u32)> {
+    fn hist(&self, dense: &mut [u32], tuples: impl Iterator<Item = u32>) -> Vec<(u32, u32)> {
         if !self.need_hist {
             return Vec::new();
         }
         let mut touched = Vec::new();
         for t in tuples {
             for &(v, n) in &self.e.bottom.sensitive[t as usize] {
-                let slot = &mut self.dense[v as usize];
+                let slot = &mut dense[v as usize];
                 if *slot == 0 {
                     touched.push(v);
                 }
@@ -154,7 +164,7 @@ impl Mondrian<'_> {
         touched
             .into_iter()
             .map(|v| {
-                let n = std::mem::take(&mut self.dense[v as usize]);
+                let n = std::mem::take(&mut dense[v as usize]);
                 (v, n)
             })
             .collect()
@@ -205,7 +215,13 @@ impl Mondrian<'_> {
 
     /// The split of `tuples` (at `levels`) on quasi-identifier `j`, if one gives two parts
     /// that meet the models.
-    fn split_on(&mut self, tuples: &[u32], levels: &[u8], j: usize) -> Option<Split> {
+    fn split_on(
+        &self,
+        scratch: &mut Scratch,
+        tuples: &[u32],
+        levels: &[u8],
+        j: usize,
+    ) -> Option<Split> {
         let below = usize::from(levels[j].checked_sub(1)?);
         let h = &self.e.hierarchies[j];
         // Children of the label: group index per tuple.
@@ -214,7 +230,7 @@ impl Mondrian<'_> {
         let mut group_rows: Vec<u64> = Vec::new();
         for &t in tuples {
             let id = h.generalize(below, self.e.leaf(t, j));
-            let slot = &mut self.slots[j][id as usize];
+            let slot = &mut scratch.slots[id as usize];
             if *slot == u32::MAX {
                 *slot = group_rows.len() as u32;
                 group_id.push(id);
@@ -225,7 +241,7 @@ impl Mondrian<'_> {
             group_of.push(g);
         }
         for &id in &group_id {
-            self.slots[j][id as usize] = u32::MAX;
+            scratch.slots[id as usize] = u32::MAX;
         }
         let n_groups = group_rows.len();
         if n_groups < 2 {
@@ -243,7 +259,7 @@ impl Mondrian<'_> {
         };
         let hists: Vec<Vec<(u32, u32)>> = (0..n_groups)
             .map(|g| match members.get(g) {
-                Some(ts) => self.hist(ts.iter().copied()),
+                Some(ts) => self.hist(&mut scratch.dense, ts.iter().copied()),
                 None => Vec::new(),
             })
             .collect();
@@ -267,7 +283,7 @@ impl Mondrian<'_> {
                         .filter(|&g| pooled[g])
                         .flat_map(|g| members[g].iter().copied())
                         .collect();
-                    self.hist(ts.into_iter())
+                    self.hist(&mut scratch.dense, ts.into_iter())
                 } else {
                     Vec::new()
                 };
@@ -372,16 +388,10 @@ impl QuasiTable {
             rows: n_rows,
             sensitive_hierarchy: e.sensitive_hierarchy.as_ref(),
         };
-        let mut mondrian = Mondrian {
+        let mondrian = Mondrian {
             e,
             models,
             need_hist: policy.criteria.iter().any(Criterion::needs_sensitive),
-            slots: e
-                .hierarchies
-                .iter()
-                .map(|h| vec![u32::MAX; h.domain_size()])
-                .collect(),
-            dense: vec![0; e.sensitive_counts.len()],
             scale: e
                 .hierarchies
                 .iter()
@@ -391,6 +401,15 @@ impl QuasiTable {
                 })
                 .collect(),
         };
+        let mut scratch: Vec<Scratch> = e
+            .hierarchies
+            .iter()
+            .map(|h| Scratch {
+                slots: vec![u32::MAX; h.domain_size()],
+                dense: vec![0; e.sensitive_counts.len()],
+            })
+            .collect();
+        let mut dense = vec![0u32; e.sensitive_counts.len()];
         let top: Vec<u8> = e
             .hierarchies
             .iter()
@@ -429,7 +448,7 @@ impl QuasiTable {
         };
         for r in (0..roots.len()).rev() {
             let tuples = &order[bounds[r]..bounds[r + 1]];
-            let hist = mondrian.hist(tuples.iter().copied());
+            let hist = mondrian.hist(&mut dense, tuples.iter().copied());
             let rows = mondrian.rows(tuples);
             if mondrian.ok(rows, &hist) {
                 let levels = mondrian
@@ -470,13 +489,26 @@ impl QuasiTable {
         let mut buffer: Vec<u32> = Vec::new();
         while let Some(part) = stack.pop() {
             let tuples = &order[part.start..part.end];
+            // One candidate per quasi-identifier, each with its own scratch: counted in
+            // parallel for large parts, and compared in quasi-identifier order either way.
+            let candidates: Vec<Option<Split>> = if tuples.len() >= PARALLEL_MIN {
+                scratch
+                    .par_iter_mut()
+                    .enumerate()
+                    .map(|(j, s)| mondrian.split_on(s, tuples, &part.levels, j))
+                    .collect()
+            } else {
+                scratch
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(j, s)| mondrian.split_on(s, tuples, &part.levels, j))
+                    .collect()
+            };
             let mut best: Option<Split> = None;
-            for j in 0..m {
-                if let Some(s) = mondrian.split_on(tuples, &part.levels, j) {
-                    let fits = cap.is_none_or(|c| classes + s.levels.len() as u64 - 1 <= c);
-                    if fits && best.as_ref().is_none_or(|b| s.gain > b.gain) {
-                        best = Some(s);
-                    }
+            for s in candidates.into_iter().flatten() {
+                let fits = cap.is_none_or(|c| classes + s.levels.len() as u64 - 1 <= c);
+                if fits && best.as_ref().is_none_or(|b| s.gain > b.gain) {
+                    best = Some(s);
                 }
             }
             let Some(split) = best else {
@@ -604,19 +636,12 @@ impl QuasiTable {
         for (t, &c) in tuple_class.iter().enumerate() {
             members[union[c as usize] as usize].push(t as u32);
         }
-        let mut check = Mondrian {
-            e,
-            models: mondrian.models.clone(),
-            need_hist: mondrian.need_hist,
-            slots: Vec::new(),
-            dense: vec![0; mondrian.dense.len()],
-            scale: Vec::new(),
-        };
+        let mut dense = vec![0u32; e.sensitive_counts.len()];
         let mut failed = vec![false; kept.len()];
         for (u, ts) in members.iter().enumerate() {
             if kept[u] && !ts.is_empty() {
-                let hist = check.hist(ts.iter().copied());
-                failed[u] = !check.ok(check.rows(ts), &hist);
+                let hist = mondrian.hist(&mut dense, ts.iter().copied());
+                failed[u] = !mondrian.ok(mondrian.rows(ts), &hist);
             }
         }
         let mut released = released;

@@ -271,6 +271,28 @@ fn classes_whose_labels_read_the_same_are_one_class() {
     assert_eq!(recoding.summary().rows_per_level, vec![vec![4, 2, 0]]);
 }
 
+/// A research subset (δ-presence) is refused, not silently ignored, and the lattice search
+/// refuses `strategy = "local"` rather than picking a node.
+#[test]
+fn local_recoding_refuses_a_research_subset_and_search_refuses_local() {
+    let h = hierarchies();
+    let age = column("age", (0..10).map(|a| a.to_string()).collect());
+    let policy = Policy {
+        criteria: vec![Criterion::KAnonymity { k: 2 }],
+        suppression_limit: 0.0,
+        metric: Metric::default(),
+        strategy: Search::Local,
+    };
+    let subset: Vec<bool> = (0..10).map(|i| i % 2 == 0).collect();
+    let qt = QuasiTable::with_subset(&[(&age, &h[1])], None, subset).unwrap();
+    let e = qt.recode_locally(&policy).unwrap_err();
+    assert!(e.to_string().contains("research subset"), "{e}");
+    let qt = QuasiTable::new(&[(&age, &h[1])], None).unwrap();
+    let e = qt.search(&policy).unwrap_err();
+    assert!(e.to_string().contains("recode_locally"), "{e}");
+    assert_eq!(qt.recode_locally(&policy).unwrap().summary().classes, 5);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
     #[test]

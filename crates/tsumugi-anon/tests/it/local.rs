@@ -80,6 +80,11 @@ fn local_recoding_of_adult_is_5_anonymous_and_loses_less_than_the_global_optimum
         global.loss.value
     );
     assert!(local.classes > global.classes);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("local recoding"),
+        "report.html says how rows were recoded"
+    );
     // Deterministic: the same bytes again.
     let again = tmp.path().join("again");
     anonymize_file(&fixture("adult.csv"), &fixture("anon-local.toml"), &again).unwrap();

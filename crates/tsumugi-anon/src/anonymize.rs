@@ -5,7 +5,8 @@
 //! suppression_limit = 0.02
 //! models = [{ model = "k_anonymity", k = 5 }]
 //! metric = { metric = "loss", gs_factor = 0.5, aggregate = "geometric_mean" }
-//! strategy = "optimal"
+//! strategy = "optimal"             # or "exhaustive", { heuristic = { max_nodes = N } },
+//!                                   # "local" (Mondrian local recoding: levels per class)
 //!
 //! [[column]]
 //! name = "age"
@@ -15,7 +16,7 @@
 //! [[column]]
 //! name = "municipality"
 //! role = "quasi_identifying"
-//! hierarchy = { builder = "municipality" }   # or age, intervals, dates, mask, icd10
+//! hierarchy = { builder = "municipality" }   # or age, intervals, dates, mask, icd10, ordering
 //!
 //! [[column]]
 //! name = "name"
@@ -56,6 +57,7 @@ use sha2::{Digest, Sha256};
 
 use crate::builders::Builder;
 use crate::hierarchy::Hierarchy;
+use crate::local::LocalSummary;
 use crate::manifest::FileEntry;
 use crate::metric::{InfoLoss, Metric};
 use crate::privacy::Criterion;
@@ -198,9 +200,10 @@ pub struct AnonymizeReport {
     pub classes: u64,
     /// The smallest released class, in rows.
     pub min_class: u64,
-    /// The quasi-identifiers, in lattice order, with the level chosen and its height.
+    /// The quasi-identifiers, in lattice order, with the level chosen and its height (under
+    /// local recoding: the highest level any released row has).
     pub generalization: Vec<(String, u8, u8)>,
-    /// The loss of the chosen node.
+    /// The loss of the chosen node (of the local recoding, cell by cell).
     pub loss: InfoLoss,
     /// Re-identification risk of the input's quasi-identifiers as they were (of the research
     /// subset's rows, if there is one).
@@ -212,8 +215,11 @@ pub struct AnonymizeReport {
     pub highest_risk_rows: Vec<u64>,
     /// The policy applied.
     pub policy: Policy,
-    /// What the search did.
+    /// What the search did (under local recoding: no lattice node counted).
     pub search: SearchStats,
+    /// Under `strategy = "local"`: the classes, splits and released rows per level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local: Option<LocalSummary>,
     /// Hex SHA-256 of the configuration file.
     pub config_sha256: String,
 }
@@ -412,17 +418,11 @@ pub fn anonymize_file(
         strategy: cfg.strategy,
     };
     steps.read = clock.elapsed().as_secs_f64();
-    let result = qt.search(&policy)?;
+    let chosen = choose(&qt, &policy)?;
     steps.search = clock.elapsed().as_secs_f64() - steps.read;
-    let Some(best) = result.optimum else {
-        return Err(Error::NoSolution {
-            checked: result.stats.nodes_checked,
-        });
-    };
-    let applied = qt.apply(&policy, &best.levels)?;
-    let after = qt.released_classes(&policy, &best.levels)?;
-    let after_sizes: Vec<u64> = after.iter().map(|c| c.0).collect();
-    let after_population: Vec<u64> = after.iter().map(|c| c.1).collect();
+    let applied = chosen.applied;
+    let after_sizes: Vec<u64> = chosen.released.iter().map(|c| c.0).collect();
+    let after_population: Vec<u64> = chosen.released.iter().map(|c| c.1).collect();
     let risk_after = Risk::against_population(
         &after_sizes,
         has_subset.then_some(after_population.as_slice()),
@@ -546,20 +546,21 @@ pub fn anonymize_file(
         subset_rows: has_subset.then(|| qt.subset_rows()),
         population_size,
         released_rows,
-        suppressed_rows: best.suppressed_rows,
+        suppressed_rows: chosen.suppressed_rows,
         classes: class_sizes.len() as u64,
         min_class,
         generalization: quasi_cols
             .iter()
-            .zip(&best.levels)
+            .zip(&chosen.levels)
             .map(|((c, h), &l)| (c.name.clone(), l, (h.height() - 1) as u8))
             .collect(),
-        loss: best.loss,
+        loss: chosen.loss,
         risk_before,
         risk_after,
         highest_risk_rows,
         policy,
-        search: result.stats,
+        search: chosen.stats,
+        local: chosen.local,
         config_sha256: hex::encode(Sha256::digest(&config_bytes)),
     };
     let json = |v: &serde_json::Value| -> Result<Vec<u8>> {
@@ -617,6 +618,62 @@ fn subset_flags(col: &Column, input: &Path) -> Result<Vec<bool>> {
             })
         })
         .collect()
+}
+
+/// The generalization chosen for a table: a lattice node, or a local recoding.
+struct Chosen<'a> {
+    applied: Vec<Option<Vec<&'a str>>>,
+    /// Per released class, `(rows, population rows)`.
+    released: Vec<(u64, u64)>,
+    suppressed_rows: u64,
+    levels: Vec<u8>,
+    loss: InfoLoss,
+    stats: SearchStats,
+    local: Option<LocalSummary>,
+}
+
+/// Searches the lattice, or recodes locally under `strategy = "local"`, and applies the
+/// result to the rows.
+fn choose<'a>(qt: &'a QuasiTable, policy: &Policy) -> Result<Chosen<'a>> {
+    if policy.strategy == Strategy::Local {
+        let recoding = qt.recode_locally(policy)?;
+        let summary = recoding.summary().clone();
+        let applied = qt.apply_local(&recoding)?;
+        // Local recoding refuses a research subset: a class's population is its rows.
+        let mut sizes: rustc_hash::FxHashMap<&[&str], u64> = Default::default();
+        for values in applied.iter().flatten() {
+            *sizes.entry(values.as_slice()).or_default() += 1;
+        }
+        let mut released: Vec<(u64, u64)> = sizes.values().map(|&n| (n, n)).collect();
+        released.sort_unstable();
+        return Ok(Chosen {
+            released,
+            applied,
+            suppressed_rows: summary.suppressed_rows,
+            levels: recoding.highest_levels(),
+            loss: summary.loss.clone(),
+            stats: SearchStats {
+                distinct_tuples: summary.distinct_tuples,
+                ..SearchStats::default()
+            },
+            local: Some(summary),
+        });
+    }
+    let result = qt.search(policy)?;
+    let Some(best) = result.optimum else {
+        return Err(Error::NoSolution {
+            checked: result.stats.nodes_checked,
+        });
+    };
+    Ok(Chosen {
+        released: qt.released_classes(policy, &best.levels)?,
+        applied: qt.apply(policy, &best.levels)?,
+        suppressed_rows: best.suppressed_rows,
+        levels: best.levels,
+        loss: best.loss,
+        stats: result.stats,
+        local: None,
+    })
 }
 
 /// The keyed pseudonym of `value`: HMAC-SHA-256 under `key`, 128 bits in hex.

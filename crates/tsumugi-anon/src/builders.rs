@@ -18,7 +18,11 @@
 //! - **jlac10**: a 17-character JLAC10 code (also 特定健診 item codes) → its 5-character
 //!   analyte (分析物) → 2 → 1 (大分類: 1 一般, 2 血液学, 3 生化学, 4 内分泌, 5 免疫, …);
 //! - **facility**: a 10-digit 医療機関コード (都道府県 2, 点数表 1, 郡市区 2, 番号 4, check 1)
-//!   → its prefecture and 点数表 → its type (医科, 歯科, 調剤, 訪問看護).
+//!   → its prefecture and 点数表 → its type (医科, 歯科, 調剤, 訪問看護);
+//! - **ordering**: values in an order — a list given, or their natural order (numeric when
+//!   every value is a number, else by text) — grouped into consecutive runs, `sizes[0]` values
+//!   at level 1 and `sizes[i]` groups of level `i` at level `i + 1`, labelled `[first, last]`
+//!   or `{a, b, c}` (ARX's `HierarchyBuilderOrderBased`; a level with one group left is `*`).
 //!
 //! Every builder ends at `*` and produces a tree (checked by [`Hierarchy::from_rows`]).
 
@@ -65,6 +69,32 @@ pub enum Builder {
     Jlac10,
     /// 医療機関コード to prefecture and type, then type.
     Facility,
+    /// Values in an order grouped into consecutive runs, `sizes[0]` values at level 1 and
+    /// `sizes[i]` groups of level `i` at level `i + 1`, until one group is left (`*`).
+    Ordering {
+        /// Run length per level, lowest first (each at least 1).
+        sizes: Vec<usize>,
+        /// The order, which is also the domain: every value of the column must be in it.
+        /// Without it, the column's values in natural order (numeric when every value is a
+        /// number, else by text).
+        #[serde(default)]
+        order: Option<Vec<String>>,
+        /// How a group is named (default: `[first, last]`).
+        #[serde(default)]
+        label: OrderLabel,
+    },
+}
+
+/// How the ordering builder names a group of two or more values (one value keeps its own
+/// text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderLabel {
+    /// `[first, last]`: the run's first and last values.
+    #[default]
+    Range,
+    /// `{a, b, c}`: every value of the run, in order (ARX's default).
+    Set,
 }
 
 fn one() -> usize {
@@ -90,6 +120,14 @@ impl Builder {
         values: impl IntoIterator<Item = &'a str>,
     ) -> Result<Hierarchy, HierarchyError> {
         let values: Vec<&str> = values.into_iter().collect();
+        if let Builder::Ordering {
+            sizes,
+            order,
+            label,
+        } = self
+        {
+            return ordering(&values, sizes, order.as_deref(), *label);
+        }
         let mut rows = Vec::new();
         if let Builder::Mask { steps } = self {
             // One level per `steps` characters of the longest value (hyphens dropped).
@@ -175,7 +213,7 @@ impl Builder {
                     format!("{}s", y.div_euclid(10) * 10),
                 ])
             }
-            Builder::Mask { .. } => Ok(Vec::new()),
+            Builder::Mask { .. } | Builder::Ordering { .. } => Ok(Vec::new()),
             Builder::Municipality => {
                 let code = v.trim();
                 if code.len() < 5 || !code.is_ascii() || !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -224,6 +262,78 @@ fn prefixes(v: &str, len: usize, keep: &[usize], why: &str) -> Result<Vec<String
         return Err(bad(v, why));
     }
     Ok(keep.iter().map(|&n| code[..n].to_owned()).collect())
+}
+
+/// The ordering builder: `values` (or `order`, the domain) in order, grouped into runs.
+fn ordering(
+    values: &[&str],
+    sizes: &[usize],
+    order: Option<&[String]>,
+    label: OrderLabel,
+) -> Result<Hierarchy, HierarchyError> {
+    if sizes.contains(&0) {
+        return Err(HierarchyError::Read {
+            path: "builder \"ordering\"".into(),
+            reason: format!("sizes {sizes:?}: every run holds at least one group"),
+        });
+    }
+    let domain: Vec<&str> = match order {
+        Some(order) => {
+            let mut seen = std::collections::HashSet::new();
+            if let Some(d) = order.iter().find(|v| !seen.insert(v.as_str())) {
+                return Err(bad(d, "is twice in the builder's order"));
+            }
+            if let Some(v) = values.iter().find(|v| !seen.contains(**v)) {
+                return Err(bad(v, "is not in the builder's order; add it"));
+            }
+            order.iter().map(String::as_str).collect()
+        }
+        None => {
+            let mut d: Vec<&str> = values.to_vec();
+            d.sort_unstable();
+            d.dedup();
+            let numbers: Option<Vec<f64>> = d
+                .iter()
+                .map(|v| v.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
+                .collect();
+            if let Some(numbers) = numbers {
+                let mut keyed: Vec<(f64, &str)> = numbers.into_iter().zip(d).collect();
+                keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
+                keyed.into_iter().map(|(_, v)| v).collect()
+            } else {
+                d
+            }
+        }
+    };
+    let name = |run: &[&str]| -> String {
+        match (run, label) {
+            ([one], _) => (*one).to_owned(),
+            (_, OrderLabel::Range) => format!(
+                "[{}, {}]",
+                run.first().copied().unwrap_or_default(),
+                run.last().copied().unwrap_or_default()
+            ),
+            (_, OrderLabel::Set) => format!("{{{}}}", run.join(", ")),
+        }
+    };
+    let mut rows: Vec<Vec<String>> = domain.iter().map(|v| vec![(*v).to_owned()]).collect();
+    // Values per group at the level being built.
+    let mut span = 1usize;
+    for &size in sizes {
+        span = span.saturating_mul(size);
+        if domain.len().div_ceil(span.max(1)) <= 1 {
+            break;
+        }
+        for (i, row) in rows.iter_mut().enumerate() {
+            let start = i / span * span;
+            let end = (start + span).min(domain.len());
+            row.push(name(&domain[start..end]));
+        }
+    }
+    for row in &mut rows {
+        row.push("*".to_owned());
+    }
+    Hierarchy::from_rows(&rows)
 }
 
 fn region_of(prefecture: &str) -> Option<String> {
@@ -321,5 +431,78 @@ mod tests {
             .build(["100-0001", "1540024"])
             .unwrap();
         assert_eq!(path(&h, "100-0001")[1..3], ["10000**", "100****"]);
+    }
+
+    #[track_caller]
+    fn check_ordering(builder: &str, values: &[&str], expect: &[(&str, &[&str])]) {
+        let b: Builder = toml::from_str(builder).unwrap();
+        let h = b.build(values.iter().copied()).unwrap();
+        for (v, levels) in expect {
+            assert_eq!(path(&h, v), *levels, "{v}");
+        }
+        assert_eq!(h.width(h.height() - 1), 1, "ends at *");
+    }
+
+    #[test]
+    fn ordering_groups_consecutive_runs() {
+        // Natural order is numeric: 9 before 10, though "10" < "9" as text.
+        let values = ["10", "9", "1", "2", "3", "4", "5", "6", "7", "8"];
+        check_ordering(
+            "builder = \"ordering\"\nsizes = [3, 2]",
+            &values,
+            &[
+                ("1", &["1", "[1, 3]", "[1, 6]", "*"]),
+                ("9", &["9", "[7, 9]", "[7, 10]", "*"]),
+                ("10", &["10", "10", "[7, 10]", "*"]),
+            ],
+        );
+        // A level that would hold one group is the top.
+        check_ordering(
+            "builder = \"ordering\"\nsizes = [5, 2, 4]",
+            &values,
+            &[("4", &["4", "[1, 5]", "*"])],
+        );
+        // An explicit order is the domain, values absent from the column included; set labels.
+        check_ordering(
+            "builder = \"ordering\"\nsizes = [2]\nlabel = \"set\"\norder = [\"低\", \"中\", \"高\", \"最高\"]",
+            &["高", "低"],
+            &[
+                ("低", &["低", "{低, 中}", "*"]),
+                ("高", &["高", "{高, 最高}", "*"]),
+            ],
+        );
+        // Text order when a value is not a number.
+        check_ordering(
+            "builder = \"ordering\"\nsizes = [2]",
+            &["b", "a", "10", "c"],
+            &[
+                ("10", &["10", "[10, a]", "*"]),
+                ("c", &["c", "[b, c]", "*"]),
+            ],
+        );
+    }
+
+    #[test]
+    fn ordering_refuses_what_it_cannot_place() {
+        let b = |text: &str| -> Builder { toml::from_str(text).unwrap() };
+        let e = b("builder = \"ordering\"\nsizes = [2]\norder = [\"a\", \"b\"]")
+            .build(["a", "c"])
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("\"c\"") && e.to_string().contains("not in"),
+            "{e}"
+        );
+        let e = b("builder = \"ordering\"\nsizes = [2]\norder = [\"a\", \"a\"]")
+            .build(["a"])
+            .unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+        let e = b("builder = \"ordering\"\nsizes = [0]")
+            .build(["a"])
+            .unwrap_err();
+        assert!(e.to_string().contains("at least one"), "{e}");
+        assert!(
+            toml::from_str::<Builder>("builder = \"ordering\"\nsizes = [2]\nlabels = \"set\"")
+                .is_err()
+        );
     }
 }

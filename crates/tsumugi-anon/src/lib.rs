@@ -38,6 +38,7 @@ mod groupify;
 mod hierarchy;
 mod lattice;
 mod lifecourse;
+mod local;
 mod manifest;
 mod metric;
 mod package;
@@ -54,7 +55,7 @@ pub use crate::anonymize::{
     AnonConfig, AnonymizeReport, ColumnConfig, HierarchySpec, Role, StepSeconds, Transform,
     anonymize_file,
 };
-pub use crate::builders::Builder;
+pub use crate::builders::{Builder, OrderLabel};
 pub use crate::error::{Error, Result};
 pub use crate::hierarchy::{Hierarchy, HierarchyError};
 pub use crate::lattice::Lattice;
@@ -62,6 +63,7 @@ pub use crate::lifecourse::{
     CodeStats, DatePolicy, FirstYear, LifecourseConfig, LifecourseRelease, LifecourseReport,
     Measures, QuasiLevel, RegionDetail, derive_release_key, pseudonym, write_lifecourse_release,
 };
+pub use crate::local::{LocalRecoding, LocalSummary};
 pub use crate::manifest::{ApprovalRef, FileEntry, Manifest};
 pub use crate::metric::{Aggregate, InfoLoss, Metric};
 pub use crate::population::{

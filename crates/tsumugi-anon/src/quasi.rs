@@ -26,6 +26,9 @@ pub enum Strategy {
     },
     /// Every node counted (small lattices; a check of the others).
     Exhaustive,
+    /// No single node: local recoding by multidimensional Mondrian, each class at its own
+    /// levels (see [`QuasiTable::recode_locally`]; `strategy = "local"`).
+    Local,
 }
 
 /// What a release must satisfy and how the best node is chosen.
@@ -222,7 +225,12 @@ impl QuasiTable {
         Lattice::new(&heights).ok_or(Error::LatticeTooLarge)
     }
 
-    fn check(&self, policy: &Policy) -> Result<()> {
+    /// The encoded tuples (for local recoding).
+    pub(crate) fn encoded(&self) -> &Encoded {
+        &self.encoded
+    }
+
+    pub(crate) fn check(&self, policy: &Policy) -> Result<()> {
         if !(0.0..=1.0).contains(&policy.suppression_limit) {
             return Err(Error::InvalidConfig(format!(
                 "suppression_limit {} is not in 0–1",
@@ -289,15 +297,21 @@ impl QuasiTable {
     /// Finds the best acceptable node under `policy`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for a policy this table cannot serve;
+    /// [`Error::InvalidConfig`] for a policy this table cannot serve (and for
+    /// [`Strategy::Local`], which chooses no node: use [`QuasiTable::recode_locally`]);
     /// [`Error::LatticeTooLarge`].
     pub fn search(&self, policy: &Policy) -> Result<SearchResult> {
+        if policy.strategy == Strategy::Local {
+            return Err(Error::InvalidConfig(
+                "strategy \"local\" generalizes each class on its own and chooses no lattice node; use QuasiTable::recode_locally".into(),
+            ));
+        }
         let lattice = self.lattice()?;
         self.with_search(policy, |s| match policy.strategy {
             Strategy::Optimal if s.top_down_applies(&lattice) => s.run_top_down(&lattice),
             Strategy::Optimal => s.run(&lattice, None),
             Strategy::Heuristic { max_nodes } => s.run(&lattice, Some(max_nodes)),
-            Strategy::Exhaustive => s.exhaustive(&lattice),
+            Strategy::Exhaustive | Strategy::Local => s.exhaustive(&lattice),
         })
     }
 

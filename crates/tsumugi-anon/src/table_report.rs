@@ -28,7 +28,26 @@ pub(crate) fn page(r: &AnonymizeReport) -> String {
     let levels: Vec<(String, String, String)> = r
         .generalization
         .iter()
-        .map(|(name, level, top)| {
+        .enumerate()
+        .map(|(j, (name, level, top))| {
+            // Under local recoding the level is the highest any class has: say how rows spread.
+            if let Some(local) = &r.local {
+                let per = local.rows_per_level.get(j).cloned().unwrap_or_default();
+                let spread: Vec<String> = per
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(l, n)| format!("{l}: {n}"))
+                    .collect();
+                return (
+                    name.clone(),
+                    format!("≤{level}/{top}"),
+                    format!(
+                        "local recoding 局所再符号化, rows per level {}",
+                        spread.join(", ")
+                    ),
+                );
+            }
             let meaning = match (*level, *top) {
                 (0, _) => "as is そのまま".to_owned(),
                 (l, t) if l == t => "suppressed 非表示 (*)".to_owned(),

@@ -362,7 +362,7 @@ enum BenchAction {
     /// Linkage speed and accuracy 名寄せ性能 on a synthetic population with every noise type.
     Link(BenchLinkArgs),
     /// Anonymization speed 匿名加工性能: ARX's adult benchmark (k = 5, 2 % suppression, Loss),
-    /// as is and resampled to more rows.
+    /// as is and resampled to more rows, by the lattice search and by local recoding.
     Anon(BenchAnonArgs),
 }
 

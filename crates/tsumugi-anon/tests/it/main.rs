@@ -5,4 +5,5 @@
 mod anonymize;
 mod arx;
 mod lifecourse;
+mod local;
 mod search;

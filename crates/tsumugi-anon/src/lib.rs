@@ -73,10 +73,13 @@ pub use crate::privacy::Criterion;
 pub use crate::quasi::{Policy, QuasiTable, Sensitive, Strategy};
 pub use crate::risk::{JournalistRisk, Risk};
 
-/// Why a lifecourse release meets its claims (k persons per class, peculiar codes, cuts,
-/// opt-outs), and why δ-presence holds over a research subset.
-#[doc = include_str!("../docs/guarantees/lifecourse_release.md")]
-#[doc = include_str!("../docs/guarantees/d_presence.md")]
-pub mod guarantees {}
 pub use crate::search::{NodeResult, SearchResult, SearchStats};
 pub use crate::table::{Column, CsvFormat, Table, detect_delimiter};
+
+/// Why a lifecourse release meets its claims (k persons per class, peculiar codes, cuts,
+/// opt-outs), why δ-presence holds over a research subset, and why local recoding releases
+/// only classes that meet every model.
+#[doc = include_str!("../docs/guarantees/lifecourse_release.md")]
+#[doc = include_str!("../docs/guarantees/d_presence.md")]
+#[doc = include_str!("../docs/guarantees/recode_locally.md")]
+pub mod guarantees {}

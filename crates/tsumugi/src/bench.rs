@@ -222,29 +222,7 @@ pub fn anon(a: &BenchAnonArgs) -> Result<()> {
     }
     let exe = std::env::current_exe().context("locating this executable")?;
     for table in &tables {
-        let out = work.join("release");
-        let _ = std::fs::remove_dir_all(&out);
-        let clock = std::time::Instant::now();
-        let child = Command::new(&exe)
-            .arg("anonymize")
-            .arg("--input")
-            .arg(table)
-            .arg("--config")
-            .arg(fixture.join("anon.toml"))
-            .arg("--out")
-            .arg(&out)
-            .arg("--json")
-            .output()
-            .context("running tsumugi anonymize")?;
-        let wall = clock.elapsed().as_secs_f64();
-        if !child.status.success() {
-            bail!(
-                "tsumugi anonymize failed: {}",
-                String::from_utf8_lossy(&child.stderr)
-            );
-        }
-        let run: serde_json::Value =
-            serde_json::from_slice(&child.stdout).context("reading the child's report")?;
+        let (run, wall) = anonymize_child(&exe, table, &fixture.join("anon.toml"), &work)?;
         let r = &run["report"];
         output::line(&format!(
             "匿名加工性能 / anonymize {}: {} rows, {} quasi-identifiers, lattice {} nodes ({} checked, {} rolled up, {} tagged by projections): search {:.3} s, whole process {:.3} s (read {:.3}, write {:.3}), peak RSS {:.0} MB; loss {}, {} suppressed, {} classes, optimum {}",
@@ -307,10 +285,15 @@ pub fn anon(a: &BenchAnonArgs) -> Result<()> {
     Ok(())
 }
 
-/// One local-recoding run of `tsumugi bench anon`: the same table and policy, each class at
-/// its own levels (`anon-local.toml`), in a child process like the global runs.
-fn anon_local(exe: &Path, table: &Path, config: &Path, work: &Path) -> Result<()> {
-    let out = work.join("release-local");
+/// Runs `tsumugi anonymize --json` on `table` under `config` in a child process (so the wall
+/// time is the whole process's and the peak RSS its own); its JSON and wall seconds.
+fn anonymize_child(
+    exe: &Path,
+    table: &Path,
+    config: &Path,
+    work: &Path,
+) -> Result<(serde_json::Value, f64)> {
+    let out = work.join("release");
     let _ = std::fs::remove_dir_all(&out);
     let clock = std::time::Instant::now();
     let child = Command::new(exe)
@@ -323,16 +306,23 @@ fn anon_local(exe: &Path, table: &Path, config: &Path, work: &Path) -> Result<()
         .arg(&out)
         .arg("--json")
         .output()
-        .context("running tsumugi anonymize (local recoding)")?;
+        .context("running tsumugi anonymize")?;
     let wall = clock.elapsed().as_secs_f64();
     if !child.status.success() {
         bail!(
-            "tsumugi anonymize (local recoding) failed: {}",
+            "tsumugi anonymize failed ({}): {}",
+            config.display(),
             String::from_utf8_lossy(&child.stderr)
         );
     }
-    let run: serde_json::Value =
-        serde_json::from_slice(&child.stdout).context("reading the child's report")?;
+    let run = serde_json::from_slice(&child.stdout).context("reading the child's report")?;
+    Ok((run, wall))
+}
+
+/// One local-recoding run of `tsumugi bench anon`: the same table and policy, each class at
+/// its own levels (`anon-local.toml`), in a child process like the global runs.
+fn anon_local(exe: &Path, table: &Path, config: &Path, work: &Path) -> Result<()> {
+    let (run, wall) = anonymize_child(exe, table, config, work)?;
     let r = &run["report"];
     output::line(&format!(
         "匿名加工性能 / anonymize {} local: {} rows, {} distinct tuples, {} splits: recoding {:.3} s, whole process {:.3} s (read {:.3}, write {:.3}), peak RSS {:.0} MB; loss {}, {} suppressed, {} classes",

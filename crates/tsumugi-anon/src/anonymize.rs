@@ -111,6 +111,13 @@ pub enum Transform {
     },
     /// Numbers replaced by the mean of their equivalence class.
     Microaggregate,
+    /// Dates (`YYYY-MM-DD`, `YYYY/MM/DD` or `YYYYMMDD`) moved by a per-person offset of at
+    /// most `max_days` days either way, keyed (HMAC under `pseudonym_key_file`) by the row's
+    /// value in `person_column`: one person's dates move together, so intervals stay exact.
+    DateShift {
+        /// The largest offset, in days.
+        max_days: u32,
+    },
 }
 
 /// One column's settings.
@@ -167,6 +174,10 @@ pub struct AnonConfig {
     /// `[[column]]` entry and is never released.
     #[serde(default)]
     pub subset_column: Option<String>,
+    /// The column naming the person a row belongs to (for `date_shift`: one offset per
+    /// person).
+    #[serde(default)]
+    pub person_column: Option<String>,
     /// Every input column.
     #[serde(rename = "column")]
     pub columns: Vec<ColumnConfig>,
@@ -307,28 +318,53 @@ pub fn anonymize_file(
             (None, _)
                 | (Some(Transform::Pseudonym), Role::Identifying)
                 | (
-                    Some(Transform::TopBottom { .. } | Transform::Microaggregate),
+                    Some(
+                        Transform::TopBottom { .. }
+                            | Transform::Microaggregate
+                            | Transform::DateShift { .. }
+                    ),
                     Role::Insensitive
                 )
         );
         if !allowed {
             return Err(Error::InvalidConfig(format!(
-                "column {:?}: transform {:?} does not apply to role {:?} (pseudonym: identifying; top_bottom, microaggregate: insensitive)",
+                "column {:?}: transform {:?} does not apply to role {:?} (pseudonym: identifying; top_bottom, microaggregate, date_shift: insensitive)",
                 c.name, c.transform, c.role
             )));
         }
     }
-    let pseudonym_key: Option<Vec<u8>> = if cfg
+    let shifts_dates = cfg
         .columns
         .iter()
-        .any(|c| c.transform == Some(Transform::Pseudonym))
+        .any(|c| matches!(c.transform, Some(Transform::DateShift { .. })));
+    let person_column: Option<&Column> = match (&cfg.person_column, shifts_dates) {
+        (Some(name), _) => Some(table.column(name).ok_or_else(|| {
+            Error::InvalidConfig(format!(
+                "person_column {name:?} is not a column of {}",
+                input.display()
+            ))
+        })?),
+        (None, true) => {
+            return Err(Error::InvalidConfig(
+                "date_shift needs person_column: the column naming each row's person".into(),
+            ));
+        }
+        (None, false) => None,
+    };
+    let pseudonym_key: Option<Vec<u8>> = if shifts_dates
+        || cfg
+            .columns
+            .iter()
+            .any(|c| c.transform == Some(Transform::Pseudonym))
     {
         let path = cfg
             .pseudonym_key_file
             .as_ref()
             .map(|p| base.join(p))
             .ok_or_else(|| {
-                Error::InvalidConfig("a pseudonym column needs pseudonym_key_file".into())
+                Error::InvalidConfig(
+                    "a pseudonym or date_shift column needs pseudonym_key_file".into(),
+                )
             })?;
         let key = std::fs::read(&path).map_err(Error::io(&path))?;
         if key.len() < 32 {
@@ -515,6 +551,17 @@ pub fn anonymize_file(
                         .unwrap_or_default();
                     format!("{:.3}", sum / n.max(1) as f64).into()
                 }
+                (None, Some(Transform::DateShift { max_days })) => {
+                    let person = person_column.map_or("", |p| p.get(r));
+                    let key = pseudonym_key.as_deref().unwrap_or_default();
+                    shift_date(c.get(r), key, person, max_days)
+                        .map_err(|reason| Error::Input {
+                            path: input.to_path_buf(),
+                            line: r + 2,
+                            reason: format!("column {:?}: {reason}", c.name),
+                        })?
+                        .into()
+                }
             });
         }
         w.write_record(record.iter().map(|v| v.as_ref()))
@@ -684,6 +731,32 @@ fn pseudonym(key: &[u8], value: &str) -> String {
     };
     mac.update(value.as_bytes());
     hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// `value` (a date, or empty) moved by `person`'s keyed offset in `-max_days..=max_days`.
+fn shift_date(value: &str, key: &[u8], person: &str, max_days: u32) -> Result<String, String> {
+    use hmac::{Hmac, Mac};
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    let date = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"]
+        .iter()
+        .find_map(|f| chrono::NaiveDate::parse_from_str(v, f).ok())
+        .ok_or_else(|| "not a date (YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD)".to_owned())?;
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return Err("no key".to_owned());
+    };
+    mac.update(b"date-shift\0");
+    mac.update(person.as_bytes());
+    let bytes = mac.finalize().into_bytes();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&bytes[..8]);
+    let span = 2 * u64::from(max_days) + 1;
+    let offset = (u64::from_be_bytes(first) % span) as i64 - i64::from(max_days);
+    date.checked_add_signed(chrono::TimeDelta::days(offset))
+        .map(|d| d.to_string())
+        .ok_or_else(|| "the shifted date is out of range".to_owned())
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {

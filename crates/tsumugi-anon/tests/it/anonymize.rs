@@ -220,6 +220,58 @@ fn transforms_pseudonymize_top_code_and_microaggregate() {
     assert!((total - (0..30).map(|i| 100.0 * i as f64).sum::<f64>()).abs() < 0.1);
 }
 
+/// Date shifting: one offset per person (intervals within a person exact), within the bound,
+/// different between persons; a bad date names its line and column.
+#[test]
+fn date_shift_moves_each_persons_dates_together() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("t.csv");
+    let mut text = String::from("patient,age,visit\n");
+    for p in 0..20 {
+        text.push_str(&format!("P{p},{},2020-01-10\n", 40 + p % 5));
+        text.push_str(&format!("P{p},{},2020/03/01\n", 40 + p % 5));
+    }
+    std::fs::write(&input, &text).unwrap();
+    std::fs::write(tmp.path().join("key"), [3u8; 32]).unwrap();
+    let config = tmp.path().join("anon.toml");
+    let cfg = "pseudonym_key_file = \"key\"\nperson_column = \"patient\"\n\
+         suppression_limit = 0.0\nmodels = [{ model = \"k_anonymity\", k = 5 }]\n\
+         [[column]]\nname = \"patient\"\nrole = \"identifying\"\ntransform = { kind = \"pseudonym\" }\n\
+         [[column]]\nname = \"age\"\nrole = \"quasi_identifying\"\nhierarchy = { builder = \"age\" }\n\
+         [[column]]\nname = \"visit\"\nrole = \"insensitive\"\ntransform = { kind = \"date_shift\", max_days = 30 }\n";
+    std::fs::write(&config, cfg).unwrap();
+    anonymize_file(&input, &config, &tmp.path().join("rel")).unwrap();
+    let mut r = csv::Reader::from_path(tmp.path().join("rel/data.csv")).unwrap();
+    let mut by_person: HashMap<String, Vec<chrono::NaiveDate>> = HashMap::new();
+    for row in r.records() {
+        let row = row.unwrap();
+        by_person
+            .entry(row[0].to_owned())
+            .or_default()
+            .push(row[2].parse().unwrap());
+    }
+    assert_eq!(by_person.len(), 20);
+    let mut offsets = HashSet::new();
+    for dates in by_person.values_mut() {
+        dates.sort();
+        assert_eq!(
+            (dates[1] - dates[0]).num_days(),
+            51,
+            "the interval is exact"
+        );
+        let offset = (dates[0] - "2020-01-10".parse::<chrono::NaiveDate>().unwrap()).num_days();
+        assert!(offset.abs() <= 30, "{offset}");
+        offsets.insert(offset);
+    }
+    assert!(offsets.len() > 5, "{offsets:?}");
+    std::fs::write(&input, text.replace("2020/03/01", "3月1日")).unwrap();
+    let e = anonymize_file(&input, &config, &tmp.path().join("bad")).unwrap_err();
+    assert!(
+        e.to_string().contains("line 3") && e.to_string().contains("\"visit\""),
+        "{e}"
+    );
+}
+
 /// δ-presence through `anon.toml`: the input is the population, `in_study` marks the research
 /// subset; only subset rows are released, every released class holds a share of the
 /// population's rows within the bounds, and the report carries journalist risk and

@@ -112,9 +112,13 @@ impl InfoLoss {
     }
 }
 
-/// Truncates to 10 decimals, as ARX reports its figures.
+/// Truncates to 10 decimals, as ARX reports its figures. A thousandth of the last decimal is
+/// added first: the same loss summed in another order (classes counted from the tuples or
+/// rolled up from a lower node) may come out a few ulps below a decimal boundary, and must not
+/// truncate to a different figure (the search and exhaustive enumeration would then disagree
+/// on ties).
 fn truncate(x: f64) -> f64 {
-    (x * 1e10).floor() / 1e10
+    (x * 1e10 + 1e-3).floor() / 1e10
 }
 
 /// Per-table figures the metrics need, computed once.

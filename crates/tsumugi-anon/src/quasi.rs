@@ -450,6 +450,17 @@ impl QuasiTable {
         })
     }
 
+    /// Refuses a table built by [`QuasiTable::from_tuples`]: it holds no rows to apply to.
+    pub(crate) fn holds_rows(&self) -> Result<()> {
+        if self.encoded.row_tuple.len() == self.encoded.n_rows {
+            Ok(())
+        } else {
+            Err(Error::InvalidConfig(
+                "this table was built from grouped tuples and holds no rows to apply a node to; count the node's classes with a classes plan instead".into(),
+            ))
+        }
+    }
+
     fn check_levels(&self, levels: &[u8]) -> Result<()> {
         let fits = levels.len() == self.encoded.width()
             && levels
@@ -475,11 +486,7 @@ impl QuasiTable {
     pub fn apply(&self, policy: &Policy, levels: &[u8]) -> Result<Vec<Option<Vec<&str>>>> {
         self.check_levels(levels)?;
         let e = &self.encoded;
-        if e.row_tuple.len() != e.n_rows {
-            return Err(Error::InvalidConfig(
-                "this table was built from grouped tuples and holds no rows to apply a node to; count the node's classes with a classes plan instead".into(),
-            ));
-        }
+        self.holds_rows()?;
         // Rolled up from the bottom, the class of tuple `t` is `into[t]`.
         let (classes, into) = e.rollup(&e.bottom, levels);
         let kept = self.with_search(policy, |s| s.kept(&classes))?;

@@ -259,6 +259,8 @@ fn check_same_as_in_memory(
         let b = in_memory.search(policy).unwrap();
         let (a, b) = (a.optimum.unwrap(), b.optimum.unwrap());
         assert_eq!(a.levels, b.levels, "optimum under {policy:?}");
+        // Grouped tuples hold no rows: applying a node to them is refused, not silently empty.
+        assert!(from_plan.apply(policy, &a.levels).is_err());
         assert_eq!(a.loss.value, b.loss.value, "loss under {policy:?}");
         assert_eq!(a.loss.per_attribute, b.loss.per_attribute);
         assert_eq!(

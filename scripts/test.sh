@@ -21,6 +21,9 @@ cargo fmt --all -- --check
 
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# tsumugi-anon's `scale-out` feature (DataFusion plans, Ballista in its tests) is off by default;
+# only this crate is built with it, so the rest of the workspace does not link DataFusion.
+cargo clippy -p tsumugi-anon --all-targets --features scale-out --locked -- -D warnings
 
 step "cargo test (workspace: unit, integration, end-to-end; SQLite and PostgreSQL)"
 if command -v cargo-nextest >/dev/null 2>&1; then
@@ -28,4 +31,12 @@ if command -v cargo-nextest >/dev/null 2>&1; then
   cargo test --workspace --doc --locked
 else
   cargo test --workspace --locked --no-fail-fast
+fi
+
+step "cargo test (tsumugi-anon with feature scale-out: DataFusion plans, a Ballista cluster on loopback)"
+# Only the tests the feature adds; the others ran above.
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run -p tsumugi-anon --features scale-out --locked --no-fail-fast scale_out plan::
+else
+  cargo test -p tsumugi-anon --features scale-out --locked --no-fail-fast -- scale_out plan::
 fi

@@ -40,7 +40,7 @@ pub enum Error {
     ValueNotInHierarchy {
         /// The column.
         column: String,
-        /// 1-based data row.
+        /// 1-based data row (0 for grouped input, which has no row numbers).
         row: usize,
         /// The value.
         value: String,
@@ -74,6 +74,18 @@ pub enum Error {
         /// Persons left out.
         excluded: u64,
     },
+    /// A DataFusion plan could not be built or run (feature `scale-out`).
+    #[cfg(feature = "scale-out")]
+    #[error("ANON0010Plan: {context}: {source}")]
+    Plan {
+        /// Which plan or step, and the input it read.
+        context: String,
+        /// DataFusion's error.
+        source: datafusion::error::DataFusionError,
+    },
+    /// A plan's output is not what the plan builds: a bug in tsumugi, not in the input.
+    #[error("ANON0011Internal: {0} (this is a tsumugi bug; please report it)")]
+    Internal(String),
     /// The release folder already exists: releases are never overwritten.
     #[error("ANON0004ReleaseExists: {0} already exists; a release is never overwritten")]
     ReleaseExists(PathBuf),

@@ -19,8 +19,10 @@ pub struct Encoded {
     pub(crate) tuples: Vec<u32>,
     /// The classes at the bottom node: one per tuple.
     pub(crate) bottom: Classes,
-    /// The tuple of every row.
+    /// The tuple of every row (empty when built from grouped tuples, which hold no rows).
     pub(crate) row_tuple: Vec<u32>,
+    /// Rows.
+    pub(crate) n_rows: usize,
     /// Per quasi-identifier, rows per leaf.
     pub(crate) leaf_counts: Vec<Vec<u64>>,
     /// Rows per sensitive value over the whole table (empty without one).
@@ -39,6 +41,10 @@ pub(crate) struct Subset {
     /// Rows in it.
     pub(crate) len: usize,
 }
+
+/// A sensitive attribute of grouped tuples: per tuple its `(value id, rows)` histogram, the
+/// number of value ids, and the hierarchy (for hierarchical t-closeness).
+pub(crate) type TupleHistograms<'a> = (&'a [Vec<(u32, u32)>], usize, Option<Hierarchy>);
 
 /// The classes of one node.
 #[derive(Debug, Clone, Default)]
@@ -148,6 +154,78 @@ impl Encoded {
             tuples,
             bottom,
             row_tuple,
+            n_rows: n,
+            leaf_counts,
+            sensitive_counts,
+            sensitive_hierarchy: sensitive.and_then(|s| s.2),
+            subset: None,
+        }
+    }
+
+    /// Encodes tuples already grouped elsewhere (a DataFusion plan): `columns[j][t]` is the
+    /// leaf id of quasi-identifier `j` in tuple `t`, `rows[t]` its rows and, optionally,
+    /// `sensitive[t]` its `(value id, rows)` histogram over `width` values. Tuples that meet
+    /// the same leaves are merged; the result holds no rows, only their tuples.
+    pub(crate) fn from_tuples(
+        hierarchies: Vec<Hierarchy>,
+        columns: &[Vec<u32>],
+        rows: &[u32],
+        sensitive: Option<TupleHistograms<'_>>,
+    ) -> Encoded {
+        let m = columns.len();
+        let mut leaf_counts: Vec<Vec<u64>> = hierarchies
+            .iter()
+            .map(|h| vec![0u64; h.domain_size()])
+            .collect();
+        let mut index: HashMap<Vec<u32>, u32> = HashMap::default();
+        let mut tuples = Vec::new();
+        let mut count: Vec<u32> = Vec::new();
+        let mut sens: Vec<Vec<(u32, u32)>> = Vec::new();
+        let mut key = vec![0u32; m];
+        for (t, &n) in rows.iter().enumerate() {
+            for (j, col) in columns.iter().enumerate() {
+                key[j] = col[t];
+                leaf_counts[j][col[t] as usize] += u64::from(n);
+            }
+            let next = count.len() as u32;
+            let c = *index.entry(key.clone()).or_insert_with(|| {
+                tuples.extend_from_slice(&key);
+                count.push(0);
+                if sensitive.is_some() {
+                    sens.push(Vec::new());
+                }
+                next
+            });
+            count[c as usize] += n;
+            if let Some((hists, _, _)) = &sensitive {
+                for &(v, k) in &hists[t] {
+                    add_value(&mut sens[c as usize], v, k);
+                }
+            }
+        }
+        let sensitive_counts = match &sensitive {
+            Some((hists, width, _)) => {
+                let mut c = vec![0u64; *width];
+                for &(v, k) in hists.iter().flatten() {
+                    c[v as usize] += u64::from(k);
+                }
+                c
+            }
+            None => Vec::new(),
+        };
+        let n_rows = rows.iter().map(|&n| n as usize).sum();
+        let bottom = Classes {
+            rep: (0..count.len() as u32).collect(),
+            count,
+            sensitive: sens,
+            population: Vec::new(),
+        };
+        Encoded {
+            hierarchies,
+            tuples,
+            bottom,
+            row_tuple: Vec::new(),
+            n_rows,
             leaf_counts,
             sensitive_counts,
             sensitive_hierarchy: sensitive.and_then(|s| s.2),
@@ -162,7 +240,7 @@ impl Encoded {
 
     /// Rows that may be released: the research subset's, or every row.
     pub(crate) fn rows(&self) -> usize {
-        self.subset.as_ref().map_or(self.row_tuple.len(), |s| s.len)
+        self.subset.as_ref().map_or(self.n_rows, |s| s.len)
     }
 
     /// The leaf id of quasi-identifier `j` in tuple `t`.
@@ -394,5 +472,45 @@ mod tests {
             .collect();
         pairs.sort_unstable();
         assert_eq!(pairs, vec![(1, 2), (1, 3)]);
+    }
+
+    #[test]
+    fn tuples_grouped_elsewhere_encode_like_their_rows() {
+        let sex = h("M;*\nF;*\n");
+        let age = h("1;0-4;*\n2;0-4;*\n7;5-9;*\n");
+        let cols = vec![vec![0, 0, 1, 1, 0], vec![0, 1, 2, 2, 0]];
+        let rows = Encoded::new(
+            vec![sex.clone(), age.clone()],
+            &cols,
+            Some((&[0, 1, 1, 0, 1], 2, None)),
+        );
+        // The same rows grouped elsewhere, in another order, one tuple given twice.
+        let tuple_cols = vec![vec![1, 0, 0, 0], vec![2, 1, 0, 0]];
+        let hists = vec![
+            vec![(0, 1), (1, 1)],
+            vec![(1, 1)],
+            vec![(0, 1)],
+            vec![(1, 1)],
+        ];
+        let tuples = Encoded::from_tuples(
+            vec![sex, age],
+            &tuple_cols,
+            &[2, 1, 1, 1],
+            Some((&hists, 2, None)),
+        );
+        assert_eq!(tuples.rows(), 5);
+        assert_eq!(tuples.bottom.len(), 3, "the repeated tuple is merged");
+        assert_eq!(tuples.leaf_counts, rows.leaf_counts);
+        assert_eq!(tuples.sensitive_counts, rows.sensitive_counts);
+        for levels in [[0, 0], [0, 1], [1, 1], [1, 2]] {
+            let summary = |e: &Encoded| {
+                let (c, _) = e.rollup(&e.bottom, &levels);
+                let mut v: Vec<(u32, Vec<(u32, u32)>)> =
+                    c.count.into_iter().zip(c.sensitive).collect();
+                v.sort_unstable();
+                v
+            };
+            assert_eq!(summary(&tuples), summary(&rows), "{levels:?}");
+        }
     }
 }

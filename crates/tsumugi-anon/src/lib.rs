@@ -42,6 +42,8 @@ mod local;
 mod manifest;
 mod metric;
 mod package;
+#[cfg(feature = "scale-out")]
+mod plan;
 mod population;
 mod privacy;
 mod quasi;
@@ -66,11 +68,16 @@ pub use crate::lifecourse::{
 pub use crate::local::{LocalRecoding, LocalSummary};
 pub use crate::manifest::{ApprovalRef, FileEntry, Manifest};
 pub use crate::metric::{Aggregate, InfoLoss, Metric};
+#[cfg(feature = "scale-out")]
+pub use crate::plan::{
+    ClassCounts, TupleCounts, TupleSpec, classes_plan, count_classes, count_tuples, read_table,
+    sensitive_plan, tuples_plan,
+};
 pub use crate::population::{
     PopulationUniqueness, UniquenessModel, japan_population_2020, population_uniqueness,
 };
 pub use crate::privacy::Criterion;
-pub use crate::quasi::{Policy, QuasiTable, Sensitive, Strategy};
+pub use crate::quasi::{Policy, QuasiTable, Sensitive, Strategy, TupleSensitive};
 pub use crate::risk::{JournalistRisk, Risk};
 
 pub use crate::search::{NodeResult, SearchResult, SearchStats};

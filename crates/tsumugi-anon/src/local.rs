@@ -658,8 +658,10 @@ impl QuasiTable {
     /// quasi-identifier order), or `None` when suppressed.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when `recoding` was made for another table.
+    /// [`Error::InvalidConfig`] when `recoding` was made for another table, or for a table
+    /// built by [`QuasiTable::from_tuples`], which holds no rows.
     pub fn apply_local(&self, recoding: &LocalRecoding) -> Result<Vec<Option<Vec<&str>>>> {
+        self.holds_rows()?;
         let e = self.encoded();
         let m = e.width();
         if recoding.tuple_class.len() != e.bottom.len()

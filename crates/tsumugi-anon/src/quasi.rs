@@ -55,6 +55,19 @@ pub struct Sensitive<'a> {
     pub hierarchy: Option<&'a Hierarchy>,
 }
 
+/// A sensitive attribute counted per grouped tuple, for [`QuasiTable::from_tuples`].
+#[derive(Debug, Clone, Copy)]
+pub struct TupleSensitive<'a> {
+    /// The column's name (for errors).
+    pub name: &'a str,
+    /// Its distinct values; the histograms index this.
+    pub values: &'a [String],
+    /// Per tuple, `(value index, rows)`.
+    pub per_tuple: &'a [Vec<(u32, u64)>],
+    /// Its hierarchy, if any.
+    pub hierarchy: Option<&'a Hierarchy>,
+}
+
 /// Quasi-identifiers encoded against their hierarchies, ready to search.
 #[derive(Debug, Clone)]
 pub struct QuasiTable {
@@ -160,6 +173,117 @@ impl QuasiTable {
         });
         table.encoded.restrict_to_subset(subset, values.as_deref());
         Ok(table)
+    }
+
+    /// Binds quasi-identifiers already grouped into distinct tuples (for example by a
+    /// DataFusion plan) to their hierarchies: each column holds one code per tuple, `rows` the
+    /// tuple's rows. The search then finds the same optimum, classes and loss as over the rows
+    /// themselves; only [`QuasiTable::apply`] needs rows and refuses such a table.
+    ///
+    /// # Errors
+    /// [`Error::ValueNotInHierarchy`] (row 0: grouped input has no row numbers);
+    /// [`Error::InvalidConfig`] for columns or histograms of another length than `rows`, or a
+    /// tuple of 2³² rows or more.
+    pub fn from_tuples(
+        quasi: &[(&Column, &Hierarchy)],
+        rows: &[u64],
+        sensitive: Option<TupleSensitive<'_>>,
+    ) -> Result<QuasiTable> {
+        let n = rows.len();
+        let too_many = |what: &str| {
+            Error::InvalidConfig(format!("{what} over the 2^32 rows a tuple may hold"))
+        };
+        let mut columns = Vec::with_capacity(quasi.len());
+        for (col, h) in quasi {
+            if col.codes.len() != n {
+                return Err(Error::InvalidConfig(format!(
+                    "column {:?} has {} tuples, not {n}",
+                    col.name,
+                    col.codes.len()
+                )));
+            }
+            let mut leaf_of = Vec::with_capacity(col.values.len());
+            for value in &col.values {
+                leaf_of.push(h.leaf(value).ok_or_else(|| Error::ValueNotInHierarchy {
+                    column: col.name.clone(),
+                    row: 0,
+                    value: value.clone(),
+                })?);
+            }
+            columns.push(
+                col.codes
+                    .iter()
+                    .map(|&c| leaf_of[c as usize])
+                    .collect::<Vec<u32>>(),
+            );
+        }
+        let counts: Vec<u32> = rows
+            .iter()
+            .map(|&r| u32::try_from(r).map_err(|_| too_many("a tuple count")))
+            .collect::<Result<_>>()?;
+        let hierarchies: Vec<Hierarchy> = quasi.iter().map(|(_, h)| (*h).clone()).collect();
+        let encoded = match sensitive {
+            None => Encoded::from_tuples(hierarchies, &columns, &counts, None),
+            Some(s) => {
+                if s.per_tuple.len() != n {
+                    return Err(Error::InvalidConfig(format!(
+                        "sensitive column {:?} has {} histograms, not {n}",
+                        s.name,
+                        s.per_tuple.len()
+                    )));
+                }
+                // With a hierarchy, sensitive values are its leaves (for the ground distance).
+                let ids: Vec<u32> = match s.hierarchy {
+                    Some(h) => s
+                        .values
+                        .iter()
+                        .map(|v| {
+                            h.leaf(v).ok_or_else(|| Error::ValueNotInHierarchy {
+                                column: s.name.to_owned(),
+                                row: 0,
+                                value: v.clone(),
+                            })
+                        })
+                        .collect::<Result<_>>()?,
+                    None => (0..s.values.len() as u32).collect(),
+                };
+                let mut hists = Vec::with_capacity(n);
+                for (t, hist) in s.per_tuple.iter().enumerate() {
+                    if hist.iter().map(|&(_, k)| k).sum::<u64>() != rows[t] {
+                        return Err(Error::InvalidConfig(format!(
+                            "sensitive column {:?}: the histogram of tuple {t} does not add up to its rows",
+                            s.name
+                        )));
+                    }
+                    let mut out = Vec::with_capacity(hist.len());
+                    for &(v, k) in hist {
+                        let id = ids.get(v as usize).copied().ok_or_else(|| {
+                            Error::InvalidConfig(format!(
+                                "sensitive column {:?}: value index {v} of {} values",
+                                s.name,
+                                s.values.len()
+                            ))
+                        })?;
+                        out.push((
+                            id,
+                            u32::try_from(k).map_err(|_| too_many("a sensitive count"))?,
+                        ));
+                    }
+                    hists.push(out);
+                }
+                let width = s.hierarchy.map_or(s.values.len(), Hierarchy::domain_size);
+                Encoded::from_tuples(
+                    hierarchies,
+                    &columns,
+                    &counts,
+                    Some((&hists, width, s.hierarchy.cloned())),
+                )
+            }
+        };
+        Ok(QuasiTable {
+            names: quasi.iter().map(|(c, _)| c.name.clone()).collect(),
+            encoded,
+        })
     }
 
     /// Rows per distinct combination of quasi-identifier values, as given (the classes of the
@@ -326,6 +450,17 @@ impl QuasiTable {
         })
     }
 
+    /// Refuses a table built by [`QuasiTable::from_tuples`]: it holds no rows to apply to.
+    pub(crate) fn holds_rows(&self) -> Result<()> {
+        if self.encoded.row_tuple.len() == self.encoded.n_rows {
+            Ok(())
+        } else {
+            Err(Error::InvalidConfig(
+                "this table was built from grouped tuples and holds no rows to apply a node to; count the node's classes with a classes plan instead".into(),
+            ))
+        }
+    }
+
     fn check_levels(&self, levels: &[u8]) -> Result<()> {
         let fits = levels.len() == self.encoded.width()
             && levels
@@ -346,10 +481,12 @@ impl QuasiTable {
     /// subset, the row is not in it.
     ///
     /// # Errors
-    /// As [`QuasiTable::evaluate`].
+    /// As [`QuasiTable::evaluate`]; [`Error::InvalidConfig`] for a table built by
+    /// [`QuasiTable::from_tuples`], which holds no rows.
     pub fn apply(&self, policy: &Policy, levels: &[u8]) -> Result<Vec<Option<Vec<&str>>>> {
         self.check_levels(levels)?;
         let e = &self.encoded;
+        self.holds_rows()?;
         // Rolled up from the bottom, the class of tuple `t` is `into[t]`.
         let (classes, into) = e.rollup(&e.bottom, levels);
         let kept = self.with_search(policy, |s| s.kept(&classes))?;

@@ -6,4 +6,6 @@ mod anonymize;
 mod arx;
 mod lifecourse;
 mod local;
+#[cfg(feature = "scale-out")]
+mod scale_out;
 mod search;
